@@ -1,0 +1,111 @@
+"""Loading the knowledge base: read every pack once, validate it, cross-check every reference.
+
+Nothing is read at import; :func:`load_knowledge` reads and validates on first call and caches the
+result for the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from graph.knowledge.models import DataPointSpec, Pack, ProductCategory, SourceSpec, Vertical
+
+__all__ = ["KnowledgeBase", "KnowledgeError", "load_knowledge"]
+
+PROVIDER_SHAPES = {"apollo": "apollo_organization", "apollo_people": "apollo_person", "clearbit": "clearbit_company"}
+
+
+class KnowledgeError(ValueError):
+    """The knowledge data is inconsistent (a developer error, caught by the tests)."""
+
+
+@dataclass
+class KnowledgeBase:
+    version: str
+    verticals: dict[str, Vertical] = field(default_factory=dict)
+    categories: dict[str, ProductCategory] = field(default_factory=dict)
+    data_points: dict[str, DataPointSpec] = field(default_factory=dict)
+    sources: dict[str, SourceSpec] = field(default_factory=dict)
+
+    def add(self, pack: Pack, origin: str) -> None:
+        for kind, items in (
+            ("verticals", pack.verticals),
+            ("categories", pack.categories),
+            ("data_points", pack.data_points),
+            ("sources", pack.sources),
+        ):
+            table = getattr(self, kind)
+            for item in items:
+                ident = item.key if isinstance(item, DataPointSpec) else item.id
+                if ident in table:
+                    raise KnowledgeError(f"{origin}: duplicate {kind[:-1]} id {ident!r}")
+                table[ident] = item
+
+    def check(self) -> None:
+        """Every reference points at something that exists."""
+        problems: list[str] = []
+        for dp in self.data_points.values():
+            problems += [f"data point {dp.key}: unknown source {r.source!r}" for r in dp.sources
+                         if r.source not in self.sources]
+            problems += [f"data point {dp.key}: unknown vertical {v!r}" for v in dp.applies_to.verticals
+                         if v not in self.verticals]
+            problems += [f"data point {dp.key}: unknown category {c!r}" for c in dp.applies_to.categories
+                         if c not in self.categories]
+            problems += [f"data point {dp.key}: source {r.source} is an API and needs a field path"
+                         for r in dp.sources if r.source in PROVIDER_SHAPES and not r.field]
+        for owner in [*self.verticals.values(), *self.categories.values()]:
+            refs = [*owner.data_points, *owner.exclude_data_points]
+            problems += [f"{owner.id}: unknown data point {k!r}" for k in refs if k not in self.data_points]
+        for vertical in self.verticals.values():
+            if vertical.parent and vertical.parent not in self.verticals:
+                problems.append(f"vertical {vertical.id}: unknown parent {vertical.parent!r}")
+        for category in self.categories.values():
+            problems += [f"category {category.id}: unknown vertical {v!r}" for v in category.typical_verticals
+                         if v not in self.verticals]
+        for source in self.sources.values():
+            problems += [f"source {source.id}: unknown vertical {v!r}" for v in source.verticals
+                         if v not in self.verticals]
+        if problems:
+            raise KnowledgeError("knowledge base is inconsistent:\n  " + "\n  ".join(problems))
+
+    def by_section(self, section: str) -> Iterable[DataPointSpec]:
+        return (dp for dp in self.data_points.values() if dp.section == section)
+
+
+def _data_dir() -> Path:
+    return Path(str(resources.files("graph.knowledge") / "data"))
+
+
+def _read_pack(path: Path) -> Pack:
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
+        return Pack.model_validate(raw)
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise KnowledgeError(f"{path.name}: {exc}") from exc
+
+
+def load_from(data_dir: Path) -> KnowledgeBase:
+    files = sorted([data_dir / "sources.yaml", *sorted((data_dir / "packs").glob("*.yaml"))])
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    declared = (data_dir / "VERSION").read_text(encoding="utf-8").strip()
+    kb = KnowledgeBase(version=f"{declared}+{digest.hexdigest()[:8]}")
+    for path in files:
+        kb.add(_read_pack(path), path.name)
+    kb.check()
+    return kb
+
+
+@lru_cache(maxsize=1)
+def load_knowledge() -> KnowledgeBase:
+    """The embedded knowledge base, loaded and validated once per process."""
+    return load_from(_data_dir())

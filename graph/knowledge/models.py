@@ -1,0 +1,160 @@
+"""Pydantic models of the knowledge base's data files (``data/sources.yaml`` and ``data/packs/*.yaml``).
+
+A *pack* is one reviewable YAML file holding any of: verticals (who a seller sells to), product
+categories (what a seller sells), data points (the unit of a blueprint) and sources (where a data point
+lives). Packs are merged at load; ids are global and must be unique across all packs.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from graph.schemas import Method, SectionName, SourceKind
+
+__all__ = [
+    "AppliesTo",
+    "Cue",
+    "DataPointSpec",
+    "Pack",
+    "ProductCategory",
+    "SizeBand",
+    "SourceRef",
+    "SourceSpec",
+    "Vertical",
+]
+
+_ID = r"^[a-z][a-z0-9_]*$"
+Motion = Literal["channel", "plg", "enterprise", "smb", "local", "ecommerce", "b2c", "public_sector"]
+ValueType = Literal[
+    "integer", "number", "currency_usd", "percent", "string", "enum", "list", "boolean", "date", "url", "range"
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cue(_Model):
+    """A phrase that, found on a seller's site (or in a provided ICP), is evidence for a vertical/category.
+
+    Matching is case-insensitive on word boundaries; ``weight`` is how telling the phrase is (a brand
+    name of an incumbent tool can be 1.0, a generic word 0.2).
+    """
+
+    phrase: str = Field(min_length=2)
+    weight: float = Field(default=0.5, gt=0, le=1.0)
+
+
+class SizeBand(_Model):
+    min_employees: int | None = None
+    max_employees: int | None = None
+
+
+class SourceRef(_Model):
+    """Where one data point can be found. ``field`` is the exact path in an API provider's response
+    (dotted, ``[]`` for list items, e.g. ``organization.funding_events[].date``); for other sources a
+    short locator such as 'Item 20 outlet tables' or 'careers page'."""
+
+    source: str = Field(pattern=_ID)
+    field: str | None = None
+    note: str | None = None
+
+
+class AppliesTo(_Model):
+    """Where a data point is relevant. ``any`` marks a generic data point (low prior everywhere)."""
+
+    verticals: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    motions: list[Motion] = Field(default_factory=list)
+    any: bool = False
+
+
+class DataPointSpec(_Model):
+    key: str = Field(pattern=_ID)
+    section: SectionName
+    name: str
+    description: str
+    value_type: ValueType = "string"
+    example: str
+    why: str = Field(
+        description="Rationale template. Placeholders: {seller} {offering} {segment} {evidence}."
+    )
+    qualification_rule: str | None = None
+    applies_to: AppliesTo
+    weight: float = Field(default=1.0, gt=0, le=3.0)
+    sources: list[SourceRef] = Field(min_length=1)
+    method: Method | None = None
+    cadence: str | None = None
+    signals: list[str] = Field(
+        default_factory=list, description="Phrases on the seller's site that make this data point more relevant."
+    )
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("why")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        value.format(seller="", offering="", segment="", evidence="")  # fails on unknown placeholders
+        return value
+
+
+class Vertical(_Model):
+    """A target market: who a seller sells to."""
+
+    id: str = Field(pattern=_ID)
+    name: str
+    description: str = ""
+    parent: str | None = None
+    industry_labels: list[str] = Field(min_length=1, description="How the ICP names this market.")
+    cues: list[Cue] = Field(min_length=3)
+    buyer_titles: list[str] = Field(min_length=2)
+    size_band: SizeBand | None = None
+    incumbent_tools: list[str] = Field(default_factory=list)
+    data_points: list[str] = Field(default_factory=list, description="Data point keys this market pulls in.")
+    exclude_data_points: list[str] = Field(default_factory=list)
+    apollo_industries: list[str] = Field(default_factory=list)
+    naics: list[str] = Field(default_factory=list)
+    motions: list[Motion] = Field(default_factory=list)
+
+
+class ProductCategory(_Model):
+    """What a seller sells."""
+
+    id: str = Field(pattern=_ID)
+    name: str
+    description: str = ""
+    cues: list[Cue] = Field(min_length=3)
+    buyer_titles: list[str] = Field(min_length=2)
+    typical_verticals: list[str] = Field(
+        default_factory=list, description="Markets assumed when the site names none (first = most typical)."
+    )
+    horizontal: bool = Field(default=False, description="Sells to businesses of every vertical (e.g. payroll).")
+    competitors: list[str] = Field(default_factory=list, description="Tools a lead may run that this replaces.")
+    complements: list[str] = Field(default_factory=list, description="Tools this typically plugs into.")
+    data_points: list[str] = Field(default_factory=list)
+    exclude_data_points: list[str] = Field(default_factory=list)
+    motions: list[Motion] = Field(default_factory=list)
+
+
+class SourceSpec(_Model):
+    id: str = Field(pattern=_ID)
+    name: str
+    kind: SourceKind
+    url: str | None = None
+    access: str = Field(description="key / plan / public, e.g. 'API key; paid plan'.")
+    cost: str = Field(description="The cost model in words, e.g. '1 credit per record (~$0.03)'.")
+    cost_per_1k_usd: float = Field(ge=0, description="Estimated USD per 1,000 leads looked up.")
+    rate_limit: str | None = None
+    freshness: str = ""
+    compliance: str | None = None
+    notes: str = ""
+    method: Method = Field(description="How this source is usually collected from.")
+    verticals: list[str] = Field(default_factory=list, description="Markets where this source is specific.")
+
+
+class Pack(_Model):
+    verticals: list[Vertical] = Field(default_factory=list)
+    categories: list[ProductCategory] = Field(default_factory=list)
+    data_points: list[DataPointSpec] = Field(default_factory=list)
+    sources: list[SourceSpec] = Field(default_factory=list)

@@ -1,0 +1,83 @@
+"""Settings from the environment (and a ``.env`` file), read once and cached.
+
+This is the only module that reads the environment. Secrets are ``SecretStr`` so they never print.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+__all__ = ["Settings", "get_settings"]
+
+Engine = Literal["auto", "catalog", "llm"]
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # LLM engine (any OpenAI-compatible endpoint)
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    blueprint_model: str = Field(default="gpt-4o-mini", validation_alias="BLUEPRINT_MODEL")
+    blueprint_engine: Engine = Field(default="auto", validation_alias="BLUEPRINT_ENGINE")
+    llm_timeout_s: float = Field(default=60.0, gt=0, validation_alias="BLUEPRINT_LLM_TIMEOUT_S")
+
+    # Providers
+    apollo_api_key: SecretStr | None = Field(default=None, validation_alias="APOLLO_API_KEY")
+    apollo_base_url: str = Field(default="https://api.apollo.io/api/v1", validation_alias="APOLLO_BASE_URL")
+    clearbit_api_key: SecretStr | None = Field(default=None, validation_alias="CLEARBIT_API_KEY")
+    clearbit_base_url: str | None = Field(default=None, validation_alias="CLEARBIT_BASE_URL")
+
+    # Cache
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir("enrichment-blueprint")),
+        validation_alias="BLUEPRINT_CACHE_DIR",
+    )
+    cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=0, validation_alias="BLUEPRINT_CACHE_TTL_S")
+    page_cache_ttl_s: int = Field(default=24 * 3600, ge=0, validation_alias="BLUEPRINT_PAGE_CACHE_TTL_S")
+    cache_url: str | None = Field(default=None, validation_alias="BLUEPRINT_CACHE_URL")
+
+    # Website fetching
+    allow_private_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="BLUEPRINT_ALLOW_PRIVATE_HOSTS"
+    )
+    fetch_timeout_s: float = Field(default=10.0, gt=0, validation_alias="BLUEPRINT_FETCH_TIMEOUT_S")
+    site_deadline_s: float = Field(default=20.0, gt=0, validation_alias="BLUEPRINT_SITE_DEADLINE_S")
+    max_pages: int = Field(default=7, ge=1, le=20, validation_alias="BLUEPRINT_MAX_PAGES")
+
+    # HTTP API
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias="BLUEPRINT_API_KEYS"
+    )
+
+    _split = field_validator("allow_private_hosts", "api_keys", mode="before")(_split_csv)
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.openai_api_key is not None or bool(self.openai_base_url)
+
+    def resolve_engine(self, requested: Engine | None) -> Literal["catalog", "llm"]:
+        """``auto`` means llm when an LLM is configured, else the offline catalog engine."""
+        engine = requested if requested and requested != "auto" else self.blueprint_engine
+        if engine == "auto":
+            return "llm" if self.llm_configured else "catalog"
+        return engine
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings. Tests call ``get_settings.cache_clear()`` after changing the env."""
+    return Settings()
