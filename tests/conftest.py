@@ -1,0 +1,19 @@
+"""Shared test setup: every test starts with fresh settings and its own cache directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.settings import get_settings
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Settings are cached process-wide; a test that changes the environment must not leak into the next.
+    monkeypatch.setenv("BLUEPRINT_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
