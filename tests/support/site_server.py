@@ -74,13 +74,17 @@ def redirect(location: str, status: int = 302) -> Route:
     return Route(status=status, headers={"Location": location, "Content-Type": "text/html"}, body=b"")
 
 
-def huge(size_bytes: int, content_type: str = "text/html; charset=utf-8", unit: bytes = b"<p>lorem</p>\n") -> Route:
+def huge(
+    size_bytes: int, content_type: str = "text/html; charset=utf-8", unit: bytes = b"<p>lorem</p>\n"
+) -> Route:
     """A generated body of about ``size_bytes`` (a whole number of ``unit``), never held in memory."""
     block = unit * max(1, (64 * 1024) // len(unit))
     return Route(headers={"Content-Type": content_type}, body=block, repeat=max(1, size_bytes // len(block)))
 
 
-def drip(body: bytes | str, *, every: float = 0.2, chunk_size: int = 1, content_type: str = "text/html") -> Route:
+def drip(
+    body: bytes | str, *, every: float = 0.2, chunk_size: int = 1, content_type: str = "text/html"
+) -> Route:
     data = body.encode() if isinstance(body, str) else body
     return Route(headers={"Content-Type": content_type}, body=data, chunk_size=chunk_size, delay=every)
 
@@ -143,7 +147,9 @@ class SiteServer:
     async def __aenter__(self) -> SiteServer:
         return self.start()
 
-    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # addresses ---------------------------------------------------------------------------------
@@ -242,6 +248,8 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_GET
 
 
-def serve_site(routes: Mapping[str, RouteSpec] | None = None, *, directory: str | Path | None = None) -> SiteServer:
+def serve_site(
+    routes: Mapping[str, RouteSpec] | None = None, *, directory: str | Path | None = None
+) -> SiteServer:
     """A not-yet-started server; use it as a (sync or async) context manager."""
     return SiteServer(routes, directory)
