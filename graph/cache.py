@@ -1,0 +1,132 @@
+"""The run cache: whole blueprints memoized in diskcache, JSON only (never pickle).
+
+Values are stored as JSON strings under ``run:<key>`` with the TTL from settings, and an index
+``id:<blueprint_id>`` → key lets ``GET /v1/campaigns/enrichment/{id}`` find them. A cross-process lock
+(atomic ``add``) lets several server workers run one identical request once. A cache folder that
+cannot be opened or written disables the cache with one warning; it never fails a request.
+
+All diskcache calls are blocking (sqlite); callers on the event loop go through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import diskcache
+
+__all__ = ["RunCache"]
+
+log = logging.getLogger(__name__)
+CACHE_ERRORS = (OSError, sqlite3.Error, diskcache.Timeout)
+
+
+class RunCache:
+    def __init__(self, directory: Path, *, ttl_s: int, page_ttl_s: int = 86_400) -> None:
+        self.directory = Path(directory)
+        self.ttl_s = ttl_s
+        self.page_ttl_s = page_ttl_s
+        self._cache: diskcache.Cache | None = None
+        self.disabled_reason: str | None = None
+
+    # ── lifecycle ──
+    def _open(self) -> diskcache.Cache | None:
+        if self._cache is None and self.disabled_reason is None:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                cache = diskcache.Cache(str(self.directory), disk=diskcache.JSONDisk, timeout=2)
+                cache.set("__probe__", 1, expire=60)  # fails now, not mid-request, on a read-only folder
+                self._cache = cache
+            except CACHE_ERRORS as exc:
+                self._disable(exc)
+        return self._cache
+
+    def _disable(self, exc: BaseException) -> None:
+        if self.disabled_reason is None:
+            self.disabled_reason = f"{type(exc).__name__}: {exc}"
+            log.warning("run cache disabled, running uncached: %s", self.disabled_reason)
+        self._cache = None
+
+    @property
+    def available(self) -> bool:
+        return self._open() is not None
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+    def _safe(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        cache = self._open()
+        if cache is None:
+            return None
+        try:
+            return getattr(cache, op)(*args, **kwargs)
+        except CACHE_ERRORS as exc:
+            self._disable(exc)
+            return None
+
+    # ── blueprints ──
+    def get(self, key: str) -> dict[str, Any] | None:
+        raw = self._safe("get", f"run:{key}")
+        return json.loads(raw) if isinstance(raw, str) else None
+
+    def set(self, key: str, blueprint: dict[str, Any]) -> None:
+        blob = json.dumps(blueprint, separators=(",", ":"), ensure_ascii=False)
+        self._safe("set", f"run:{key}", blob, expire=self.ttl_s or None)
+        self._safe("set", f"id:{blueprint['blueprint_id']}", key, expire=self.ttl_s or None)
+
+    def get_by_id(self, blueprint_id: str) -> dict[str, Any] | None:
+        key = self._safe("get", f"id:{blueprint_id}")
+        return self.get(key) if isinstance(key, str) else None
+
+    # ── cross-process run lock ──
+    def try_lock(self, key: str, ttl_s: float) -> bool:
+        """Atomically take the run lock for ``key``; ``True`` also when the cache is unavailable."""
+        taken = self._safe("add", f"lock:{key}", os.getpid(), expire=ttl_s)
+        return True if taken is None else bool(taken)
+
+    def unlock(self, key: str) -> None:
+        self._safe("delete", f"lock:{key}")
+
+    def locked(self, key: str) -> bool:
+        return bool(self._safe("get", f"lock:{key}"))
+
+    # ── fetched pages ──
+    def get_page(self, url: str) -> str | None:
+        value = self._safe("get", f"page:{url}")
+        return value if isinstance(value, str) else None
+
+    def set_page(self, url: str, html: str) -> None:
+        self._safe("set", f"page:{url}", html, expire=self.page_ttl_s or None)
+
+    # ── admin ──
+    def stats(self) -> dict[str, Any]:
+        cache = self._open()
+        if cache is None:
+            return {"directory": str(self.directory), "available": False, "reason": self.disabled_reason}
+        runs = sum(1 for k in cache.iterkeys() if isinstance(k, str) and k.startswith("run:"))
+        pages = sum(1 for k in cache.iterkeys() if isinstance(k, str) and k.startswith("page:"))
+        return {"directory": str(self.directory), "available": True, "blueprints": runs, "pages": pages,
+                "size_bytes": cache.volume(), "ttl_s": self.ttl_s}
+
+    def clear(self) -> int:
+        return int(self._safe("clear") or 0)
+
+
+class AsyncPageCache:
+    """The website reader's page cache, backed by the run cache's folder, off the event loop."""
+
+    def __init__(self, cache: RunCache) -> None:
+        self._cache = cache
+
+    async def get(self, url: str) -> str | None:
+        return await asyncio.to_thread(self._cache.get_page, url)
+
+    async def set(self, url: str, html: str) -> None:
+        await asyncio.to_thread(self._cache.set_page, url, html)

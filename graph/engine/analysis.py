@@ -1,0 +1,236 @@
+"""Catalog analysis of the seller: what it sells, to whom, through which channel — with evidence.
+
+The seller's pages become weighted text zones (title and hero count more than body copy; named
+integrations and customer names are zones of their own). Every vertical's and category's cues are
+matched once per zone; scores saturate so one repeated word cannot dominate.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from graph.engine.text import Zone, matcher_for, normalize, snippet_around
+from graph.knowledge import KnowledgeBase
+from graph.knowledge.models import Cue, ProductCategory, Vertical
+from graph.schemas import Company, Evidence
+from graph.state import MarketSignals, Scored
+from tools.site import SiteSnapshot
+
+__all__ = ["SellerAnalysis", "analyze_seller", "score_cues", "site_zones"]
+
+# How much a hit counts depending on where it is on the site.
+ZONE_WEIGHTS = {"title": 3.0, "headings": 2.0, "body": 1.0, "integrations": 1.5, "customers": 1.2, "provider": 1.5}
+SATURATION = 4.0  # raw cue mass at which a score reaches ~63%
+
+CHANNEL_CUES = (
+    "for agencies", "for msps", "msp partners", "partner program", "become a partner", "resellers", "reseller",
+    "white-label", "white label", "channel partners", "managed service providers", "for consultants",
+    "partner portal", "multi-tenant", "multi-client",
+)
+HORIZONTAL_CUES = (
+    "every industry", "all industries", "any industry", "businesses of all sizes", "any business",
+    "every kind of business", "small businesses", "small business owners", "every type of business",
+)
+GEOGRAPHIES = {
+    "United States": ("united states", "u.s.", "usa", "all 50 states", "nationwide", "across the us"),
+    "Canada": ("canada", "canadian"),
+    "United Kingdom": ("united kingdom", "uk", "britain"),
+    "European Union": ("europe", "european", "eu", "gdpr"),
+    "North America": ("north america",),
+    "Australia": ("australia",),
+    "Latin America": ("latin america", "latam", "mexico", "brazil"),
+    "Asia Pacific": ("apac", "asia pacific", "asia-pacific", "singapore", "japan", "india"),
+}
+SIZE_HINT = re.compile(
+    r"(?:\b\d[\d,]*\s*(?:\+\s*)?(?:locations|units|stores|restaurants|employees|users|seats|clinics|beds|"
+    r"trucks|vehicles|agents|doctors|providers|properties|doors|schools|students)\b|"
+    r"\bper (?:user|seat|location|month|truck|vehicle|provider|unit|door|student)\b|"
+    r"\b(?:enterprise|mid-market|midmarket|small business(?:es)?|smbs?|startups?|fortune 500)\b)",
+    re.I,
+)
+
+
+@dataclass
+class SellerAnalysis:
+    company: Company
+    market: MarketSignals
+    zones: list[Zone]
+
+
+def site_zones(site: SiteSnapshot) -> list[Zone]:
+    zones: list[Zone] = []
+    for page in site.pages:
+        # the homepage's hero speaks for the company; sub-pages a bit less
+        scale = 1.0 if page.kind == "home" else 0.7
+        zones.append(Zone("title", f"{page.title}. {page.meta_description}", ZONE_WEIGHTS["title"] * scale, page.url))
+        zones.append(Zone("headings", " . ".join(page.headings), ZONE_WEIGHTS["headings"] * scale, page.url))
+        zones.append(Zone("body", page.text, ZONE_WEIGHTS["body"] * scale, page.url))
+        if page.integrations:
+            zones.append(Zone("integrations", " , ".join(page.integrations), ZONE_WEIGHTS["integrations"], page.url))
+        if page.customers or page.testimonials:
+            text = " , ".join([*page.customers, *page.testimonials])
+            zones.append(Zone("customers", text, ZONE_WEIGHTS["customers"], page.url))
+    return [z for z in zones if z.text.strip(" .,")]
+
+
+def score_cues(
+    items: Iterable[Vertical | ProductCategory], zones: Sequence[Zone], extra: Sequence[tuple[str, ...]] = ()
+) -> list[Scored]:
+    """Score each item by its cue mass across zones. ``extra`` adds phrases (e.g. industry labels)."""
+    items = list(items)
+    phrase_sets: list[list[Cue]] = []
+    for idx, item in enumerate(items):
+        cues = list(item.cues)
+        if idx < len(extra):
+            cues += [Cue(phrase=p, weight=0.8) for p in extra[idx]]
+        phrase_sets.append(cues)
+    matcher = matcher_for(tuple(sorted({c.phrase for cues in phrase_sets for c in cues})))
+    zone_counts = [(zone, matcher.count(zone.text)) for zone in zones]
+    scored: list[Scored] = []
+    for item, cues in zip(items, phrase_sets, strict=True):
+        mass, hits = 0.0, []
+        seen: set[str] = set()
+        for cue in cues:
+            key = normalize(cue.phrase)
+            if key in seen:
+                continue
+            seen.add(key)
+            cue_mass = 0.0
+            for zone, counts in zone_counts:
+                n = counts.get(key, 0)
+                if n:
+                    # diminishing returns per zone: 1, 1.5, 1.75, ...
+                    cue_mass += cue.weight * zone.weight * (2 - 0.5 ** (n - 1))
+            if cue_mass:
+                mass += cue_mass
+                hits.append((cue_mass, cue.phrase))
+        if mass:
+            score = 1 - math.exp(-mass / SATURATION)
+            evidence = [phrase for _, phrase in sorted(hits, reverse=True)[:5]]
+            scored.append(Scored(id=item.id, score=round(score, 4), evidence=evidence))
+    return sorted(scored, key=lambda s: s.score, reverse=True)
+
+
+def _evidence_snippet(zones: Sequence[Zone], phrase: str) -> tuple[str, str]:
+    for zone in sorted(zones, key=lambda z: z.weight, reverse=True):
+        snippet = snippet_around(zone.text, phrase)
+        if snippet:
+            return snippet, zone.source
+    return "", ""
+
+
+def _count_any(zones: Sequence[Zone], phrases: tuple[str, ...]) -> tuple[float, str]:
+    matcher = matcher_for(phrases)
+    mass, best = 0.0, ""
+    for zone in zones:
+        counts = matcher.count(zone.text)
+        if counts:
+            mass += zone.weight * sum(counts.values())
+            best = best or counts.most_common(1)[0][0]
+    return mass, best
+
+
+def _company_name(site: SiteSnapshot) -> str:
+    home = site.home
+    if home is None:
+        return site.domain
+    if home.site_name:
+        return home.site_name.strip()
+    title = re.split(r"\s[|\-–—:·]\s", home.title)[0].strip() if home.title else ""
+    return title or site.domain.split(".")[0].title()
+
+
+def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[Zone] = ()) -> SellerAnalysis:
+    zones = [*site_zones(site), *extra_zones]
+    categories = score_cues(kb.categories.values(), zones)
+    verticals = score_cues(kb.verticals.values(), zones)
+
+    channel_mass, channel_phrase = _count_any(zones, CHANNEL_CUES)
+    horizontal_mass, horizontal_phrase = _count_any(zones, HORIZONTAL_CUES)
+    top_category = kb.categories[categories[0].id] if categories else None
+    horizontal = bool(top_category and top_category.horizontal) or horizontal_mass >= 3.0
+
+    motions: set[str] = set()
+    for s in categories[:2]:
+        motions.update(kb.categories[s.id].motions)
+    for s in verticals[:2]:
+        motions.update(kb.verticals[s.id].motions)
+    if channel_mass >= 2.0:
+        motions.add("channel")
+
+    company = _describe(site, kb, categories, verticals, zones, channel_mass >= 2.0)
+    if channel_phrase:
+        snippet, source = _evidence_snippet(zones, channel_phrase)
+        if snippet:
+            company.evidence.append(Evidence(claim="channel: sells through partners", snippet=snippet,
+                                             source=source, confidence=min(1.0, channel_mass / 6)))
+    if horizontal and horizontal_phrase:
+        snippet, source = _evidence_snippet(zones, horizontal_phrase)
+        company.evidence.append(Evidence(claim="horizontal: sells to businesses of every kind", snippet=snippet,
+                                         source=source, confidence=0.6))
+    market = MarketSignals(categories=categories[:5], verticals=verticals[:8], motions=sorted(motions),
+                           horizontal=horizontal)
+    return SellerAnalysis(company=company, market=market, zones=zones)
+
+
+def _describe(
+    site: SiteSnapshot,
+    kb: KnowledgeBase,
+    categories: list[Scored],
+    verticals: list[Scored],
+    zones: Sequence[Zone],
+    channel: bool,
+) -> Company:
+    home = site.home
+    category = kb.categories[categories[0].id] if categories else None
+    evidence: list[Evidence] = []
+    for s in categories[:2]:
+        snippet, source = _evidence_snippet(zones, s.evidence[0]) if s.evidence else ("", "")
+        evidence.append(Evidence(claim=f"sells: {kb.categories[s.id].name}", snippet=snippet, source=source,
+                                 confidence=s.score))
+    for s in verticals[:3]:
+        snippet, source = _evidence_snippet(zones, s.evidence[0]) if s.evidence else ("", "")
+        evidence.append(Evidence(claim=f"sells to: {kb.verticals[s.id].name}", snippet=snippet, source=source,
+                                 confidence=s.score))
+    integrations = _unique(i for p in site.pages for i in p.integrations)
+    customers = _unique(c for p in site.pages for c in p.customers)
+    size_hints = _unique(m.group(0) for z in zones if z.name in {"body", "headings", "title"}
+                         for m in SIZE_HINT.finditer(z.text))[:10]
+    pricing = _unique(_short(h) for p in site.pages for h in p.pricing_hints)[:5]
+    geo_text = " ".join(z.text for z in zones if z.name != "customers")
+    geographies = [name for name, phrases in GEOGRAPHIES.items() if matcher_for(phrases).count(geo_text)]
+    return Company(
+        name=_company_name(site),
+        domain=site.domain,
+        summary=(home.meta_description or (home.headings[0] if home.headings else "")) if home else "",
+        offering=category.name if category else "",
+        category=category.name if category else "",
+        category_id=category.id if category else None,
+        categories=[s.id for s in categories[:3]],
+        markets_served=[kb.verticals[s.id].name for s in verticals[:4] if s.score >= 0.2],
+        verticals=[s.id for s in verticals[:4]],
+        channel="partner" if channel else "direct",
+        integrations=integrations[:30],
+        customers=customers[:30],
+        size_hints=[*size_hints, *pricing][:12],
+        geographies=geographies,
+        evidence=evidence,
+    )
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for value in values:
+        key = value.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(value.strip())
+    return out

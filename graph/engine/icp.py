@@ -1,0 +1,113 @@
+"""Resolve the ICP: a provided ICP wins wherever it speaks; inference fills the rest, marked as such.
+
+It also decides the *targeting*: the verticals the blueprint is written for. A provided ICP that names
+industries reshapes the market (a POS seller whose ICP is 'multi-unit QSR franchisees' gets franchise
+data points, not every restaurant's); otherwise the site's verticals are used, and when the site names
+none, the seller category's typical markets.
+"""
+
+from __future__ import annotations
+
+from graph.engine.analysis import score_cues
+from graph.engine.text import Zone
+from graph.knowledge import KnowledgeBase
+from graph.schemas import ICP, Company, Evidence, ResolvedICP
+from graph.state import MarketSignals, Scored
+
+__all__ = ["resolve_icp", "targeting_for"]
+
+MIN_VERTICAL = 0.15
+FALLBACK_SCALE = 0.6
+
+
+def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> MarketSignals:
+    """The markets to write the blueprint for."""
+    verticals = [v for v in market.verticals if v.score >= MIN_VERTICAL]
+    icp_driven = False
+    if icp is not None and (icp.industries or icp.notes):
+        zones = [Zone("icp_industries", " ; ".join(icp.industries), 3.0, "icp"),
+                 Zone("icp_notes", icp.notes, 1.0, "icp")]
+        labels = [tuple(v.industry_labels) for v in kb.verticals.values()]
+        from_icp = score_cues(kb.verticals.values(), zones, extra=labels)
+        if from_icp and from_icp[0].score >= 0.3:
+            icp_driven = True
+            top = from_icp[0].score
+            # the ICP's own verticals lead; the site's stay as weak context
+            merged = {s.id: Scored(id=s.id, score=min(1.0, s.score / top), evidence=["icp", *s.evidence])
+                      for s in from_icp[:4] if s.score >= 0.5 * top}
+            for v in verticals:
+                if v.id not in merged:
+                    merged[v.id] = Scored(id=v.id, score=round(v.score * 0.3, 4), evidence=v.evidence)
+            verticals = sorted(merged.values(), key=lambda s: s.score, reverse=True)
+    best = verticals[0].score if verticals else 0.0
+    if best < 0.35 and market.categories:
+        # the site names no market strongly: assume the category's typical ones
+        cat = market.categories[0]
+        typical = kb.categories[cat.id].typical_verticals
+        known = {v.id for v in verticals}
+        for rank, vid in enumerate(typical[:3]):
+            if vid not in known and vid in kb.verticals:
+                score = round(cat.score * FALLBACK_SCALE * (1 - 0.15 * rank), 4)
+                verticals.append(Scored(id=vid, score=score, evidence=[f"typical market of {cat.id}"]))
+        verticals.sort(key=lambda s: s.score, reverse=True)
+    return market.model_copy(update={"verticals": verticals[:6], "icp_driven": icp_driven})
+
+
+def _labels(kb: KnowledgeBase, targeting: MarketSignals) -> list[str]:
+    out: list[str] = []
+    top = targeting.verticals[0].score if targeting.verticals else 0
+    for v in targeting.verticals[:3]:
+        if v.score >= 0.45 * top:
+            out += kb.verticals[v.id].industry_labels[:2]
+    return list(dict.fromkeys(out))
+
+
+def _titles(kb: KnowledgeBase, targeting: MarketSignals) -> list[str]:
+    titles: list[str] = []
+    if targeting.categories:
+        titles += kb.categories[targeting.categories[0].id].buyer_titles[:5]
+    for v in targeting.verticals[:2]:
+        titles += kb.verticals[v.id].buyer_titles[:4]
+    return list(dict.fromkeys(titles))[:10]
+
+
+def resolve_icp(
+    company: Company, market: MarketSignals, kb: KnowledgeBase, icp: ICP | None
+) -> tuple[ResolvedICP, MarketSignals]:
+    targeting = targeting_for(market, kb, icp)
+    top = targeting.verticals[0] if targeting.verticals else None
+    band = kb.verticals[top.id].size_band if top else None
+    inferred = {
+        "industries": _labels(kb, targeting),
+        "buyer_titles": _titles(kb, targeting),
+        "company_size": {"min_employees": band.min_employees, "max_employees": band.max_employees} if band else {},
+        "geographies": company.geographies or [],
+        "technologies": company.integrations[:12],
+    }
+    cat_score = market.categories[0].score if market.categories else 0.0
+    confidence = round(min(0.95, 0.5 * cat_score + 0.5 * (top.score if top else 0.0)), 2)
+    evidence = [e for e in company.evidence if e.claim.startswith(("sells to", "channel", "horizontal"))]
+    if icp is None or icp.is_empty():
+        return ResolvedICP(source="inferred", confidence=confidence, evidence=evidence, **inferred), targeting
+
+    provided: dict[str, object] = {
+        "industries": icp.industries,
+        "buyer_titles": icp.buyer_titles,
+        "company_size": icp.company_size.model_dump() if icp.company_size else {},
+        "geographies": icp.geographies,
+        "technologies": icp.technologies,
+    }
+    filled = {k: (v if v else inferred[k]) for k, v in provided.items()}
+    inferred_fields = [k for k, v in provided.items() if not v and inferred[k]]
+    evidence = [Evidence(claim="ICP provided by the user", snippet="; ".join(icp.industries)[:200],
+                         source="icp", confidence=1.0), *evidence]
+    resolved = ResolvedICP(
+        source="provided",
+        confidence=1.0 if not inferred_fields else max(confidence, 0.8),
+        annual_revenue=icp.annual_revenue.model_dump() if icp.annual_revenue else {},
+        notes=icp.notes,
+        inferred_fields=inferred_fields,
+        evidence=evidence,
+        **filled,  # type: ignore[arg-type]
+    )
+    return resolved, targeting

@@ -1,0 +1,152 @@
+"""Rank the knowledge base's data points for one seller and one section, and write each ``why``.
+
+relevance(dp) = max over the targeted verticals and the seller's categories of that market's score when
+the market claims the data point (``applies_to`` or its own ``data_points`` list), a small prior for
+generic data points, plus a bonus when the seller's own site mentions the data point's signals; times
+the data point's weight. A market that excludes a data point removes it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graph.engine.text import Zone, matcher_for, normalize, snippet_around
+from graph.knowledge import KnowledgeBase
+from graph.knowledge.models import DataPointSpec
+from graph.schemas import Company, DataPoint, ResolvedICP
+from graph.state import MarketSignals
+
+__all__ = ["Candidate", "rank_candidates", "select_section"]
+
+GENERIC_PRIOR = 0.22
+MOTION_PRIOR = 0.45
+SIGNAL_BONUS = 0.15
+ICP_TECH_BONUS = 0.35
+MIN_SCORE = 0.12
+
+
+@dataclass
+class Candidate:
+    spec: DataPointSpec
+    score: float
+    reason: str  # the market that pulled it in, for the why
+    evidence: str | None = None
+
+
+def _market_relevance(spec: DataPointSpec, kb: KnowledgeBase, targeting: MarketSignals) -> tuple[float, str]:
+    best, reason = 0.0, ""
+    for v in targeting.verticals:
+        vertical = kb.verticals[v.id]
+        if spec.key in vertical.data_points or v.id in spec.applies_to.verticals:
+            if v.score > best:
+                best, reason = v.score, vertical.name
+    for c in targeting.categories[:3]:
+        category = kb.categories[c.id]
+        if spec.key in category.data_points or c.id in spec.applies_to.categories:
+            # a seller's own category is strong evidence only for its top categories
+            score = c.score * (1.0 if c is targeting.categories[0] else 0.8)
+            if score > best:
+                best, reason = score, category.name
+    if spec.applies_to.motions and set(spec.applies_to.motions) & set(targeting.motions):
+        best = max(best, MOTION_PRIOR)
+    if spec.applies_to.any and best < GENERIC_PRIOR:
+        best, reason = GENERIC_PRIOR, reason or "generic"
+    return best, reason
+
+
+def _excluded(kb: KnowledgeBase, targeting: MarketSignals) -> set[str]:
+    out: set[str] = set()
+    top_v = targeting.verticals[0].score if targeting.verticals else 0.0
+    for v in targeting.verticals:
+        if v.score >= 0.5 * top_v:
+            out.update(kb.verticals[v.id].exclude_data_points)
+    for c in targeting.categories[:2]:
+        if c.score >= 0.3:
+            out.update(kb.categories[c.id].exclude_data_points)
+    return out
+
+
+def rank_candidates(
+    section: str,
+    kb: KnowledgeBase,
+    targeting: MarketSignals,
+    zones: Sequence[Zone],
+    icp: ResolvedICP | None = None,
+) -> list[Candidate]:
+    excluded = _excluded(kb, targeting)
+    specs = [s for s in kb.by_section(section) if s.key not in excluded]
+    signal_phrases = tuple(sorted({p for s in specs for p in s.signals}))
+    matcher = matcher_for(signal_phrases)
+    found: set[str] = set()
+    for zone in zones:
+        found.update(matcher.count(zone.text))
+    icp_tech = [normalize(t) for t in (icp.technologies if icp and icp.source == "provided" else [])]
+
+    out: list[Candidate] = []
+    for spec in specs:
+        relevance, reason = _market_relevance(spec, kb, targeting)
+        if relevance <= 0:
+            continue
+        evidence = None
+        hit = next((p for p in spec.signals if normalize(p) in found), None)
+        if hit:
+            relevance += SIGNAL_BONUS
+            evidence = next((snippet_around(z.text, hit) for z in zones if snippet_around(z.text, hit)), None)
+        text = normalize(f"{spec.name} {spec.description}")
+        if icp_tech and any(t and t in text for t in icp_tech):
+            relevance += ICP_TECH_BONUS
+        score = relevance * spec.weight
+        if score >= MIN_SCORE:
+            out.append(Candidate(spec=spec, score=round(score, 4), reason=reason, evidence=evidence))
+    out.sort(key=lambda c: (-c.score, c.spec.key))
+    return out
+
+
+def _priority(rank: int, total: int, score: float, top: float) -> str:
+    if rank < max(1, math.ceil(total * 0.3)) and score >= 0.5 * top:
+        return "must"
+    if rank < math.ceil(total * 0.7) and score >= 0.25 * top:
+        return "should"
+    return "nice"
+
+
+def write_why(candidate: Candidate, company: Company, kb: KnowledgeBase, targeting: MarketSignals) -> str:
+    segment = candidate.reason if candidate.reason and candidate.reason != "generic" else (
+        kb.verticals[targeting.verticals[0].id].name if targeting.verticals else "target")
+    offering = (company.offering or "its product").lower()
+    evidence = f'"{candidate.evidence}"' if candidate.evidence else ""
+    why = candidate.spec.why.format(seller=company.name or "The seller", offering=offering,
+                                    segment=segment.lower(), evidence=evidence)
+    if candidate.evidence and "{evidence}" not in candidate.spec.why:
+        why += f' The site says: "{candidate.evidence}"'
+    return why.strip()
+
+
+def select_section(
+    section: str,
+    kb: KnowledgeBase,
+    company: Company,
+    targeting: MarketSignals,
+    zones: Sequence[Zone],
+    icp: ResolvedICP | None,
+    limit: int,
+) -> list[DataPoint]:
+    ranked = rank_candidates(section, kb, targeting, zones, icp)[:limit]
+    top = ranked[0].score if ranked else 1.0
+    return [
+        DataPoint(
+            key=c.spec.key,
+            name=c.spec.name,
+            description=c.spec.description,
+            why=write_why(c, company, kb, targeting),
+            priority=_priority(i, len(ranked), c.score, top),  # type: ignore[arg-type]
+            value_type=c.spec.value_type,
+            example=c.spec.example,
+            qualification_rule=c.spec.qualification_rule,
+            source_ids=[r.source for r in c.spec.sources],
+            evidence=c.evidence,
+        )
+        for i, c in enumerate(ranked)
+    ]

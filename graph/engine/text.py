@@ -1,0 +1,86 @@
+"""Phrase matching over a seller's text: one compiled alternation per phrase set, word-bounded.
+
+Matching thousands of cue phrases one regex at a time is slow; a single alternation scanned once per
+text zone is linear in the text and fast enough to run on every request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+__all__ = ["PhraseMatcher", "Zone", "normalize", "snippet_around"]
+
+_WS = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Lower-case, unify quotes/dashes, collapse white space (keeps punctuation for word bounds)."""
+    text = text.lower().replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
+    return _WS.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A piece of the seller's text with a weight (a title says more than a footer paragraph)."""
+
+    name: str
+    text: str
+    weight: float
+    source: str = ""
+
+
+@dataclass
+class PhraseMatcher:
+    """Finds which of many phrases occur in texts, on word boundaries, in one pass per text."""
+
+    phrases: tuple[str, ...]
+    _regex: re.Pattern[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        unique = sorted({normalize(p) for p in self.phrases if p.strip()}, key=len, reverse=True)
+        body = "|".join(re.escape(p) for p in unique) or r"(?!x)x"
+        self._regex = re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
+
+    def count(self, text: str) -> Counter[str]:
+        return Counter(m.group(0) for m in self._regex.finditer(normalize(text)))
+
+    def first_span(self, text: str, phrases: Iterable[str]) -> tuple[int, int] | None:
+        wanted = {normalize(p) for p in phrases}
+        for m in self._regex.finditer(text):
+            if m.group(0) in wanted:
+                return m.span()
+        return None
+
+
+@lru_cache(maxsize=64)
+def matcher_for(phrases: tuple[str, ...]) -> PhraseMatcher:
+    return PhraseMatcher(phrases)
+
+
+def snippet_around(text: str, phrase: str, width: int = 90) -> str:
+    """The sentence-ish window around the first word-bounded occurrence of ``phrase`` in ``text``."""
+    norm = normalize(text)
+    m = re.search(rf"(?<![a-z0-9]){re.escape(normalize(phrase))}(?![a-z0-9])", norm)
+    if not m:
+        return ""
+    start = max(0, m.start() - width)
+    end = min(len(norm), m.end() + width)
+    # widen to word boundaries, cut at sentence ends when near
+    left = norm.rfind(". ", start, m.start())
+    start = left + 2 if left != -1 else (norm.find(" ", start) + 1 if start else 0)
+    right = norm.find(". ", m.end(), end)
+    end = right + 1 if right != -1 else (norm.rfind(" ", m.end(), end) if end < len(norm) else end)
+    if end <= m.end():
+        end = min(len(norm), m.end() + width)
+    return _restore_case(text, norm[start:end].strip())
+
+
+def _restore_case(original: str, fragment: str) -> str:
+    """Return the fragment as it was written (case and quotes) when it can be found verbatim."""
+    flat = _WS.sub(" ", original)
+    idx = flat.lower().find(fragment)
+    return flat[idx : idx + len(fragment)] if idx != -1 else fragment

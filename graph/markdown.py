@@ -1,0 +1,70 @@
+"""Render a Blueprint as Markdown (CLI ``--format markdown``, Jupyter display)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graph.schemas import Blueprint, Section
+
+__all__ = ["render_markdown"]
+
+_PRIORITY = {"must": "**must**", "should": "should", "nice": "nice"}
+
+
+def _cell(text: object) -> str:
+    return str(text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def _section(title: str, section: Section) -> list[str]:
+    lines = [f"## {title}", ""]
+    if not section.data_points:
+        return [*lines, "_No data points selected._", ""]
+    lines += ["| Priority | Data point | Why | Sources | Example |", "|---|---|---|---|---|"]
+    for dp in section.data_points:
+        lines.append(f"| {_PRIORITY[dp.priority]} | **{_cell(dp.name)}** — {_cell(dp.description)} | "
+                     f"{_cell(dp.why)} | {_cell(', '.join(dp.source_ids))} | {_cell(dp.example)} |")
+    return [*lines, ""]
+
+
+def render_markdown(bp: Blueprint) -> str:
+    c, icp = bp.company, bp.icp
+    lines = [f"# Enrichment blueprint — {c.name or bp.website}", ""]
+    lines += [f"*{_cell(c.summary)}*", ""] if c.summary else []
+    lines += [
+        f"- **Sells:** {c.offering or 'unknown'}",
+        f"- **To:** {', '.join(c.markets_served) or 'unknown'} (channel: {c.channel})",
+        f"- **Integrations seen:** {', '.join(c.integrations[:12]) or '—'}",
+        "",
+        f"## Ideal customer profile ({icp.source}, confidence {icp.confidence:.2f})",
+        "",
+        f"- **Industries:** {', '.join(icp.industries) or '—'}",
+        f"- **Buyer titles:** {', '.join(icp.buyer_titles) or '—'}",
+        f"- **Company size:** {icp.company_size or '—'}",
+        f"- **Geographies:** {', '.join(icp.geographies) or '—'}",
+        "",
+    ]
+    lines += _section("Firmographic — qualify the account", bp.firmographic)
+    lines += _section("Technographic — what they run", bp.technographic)
+    lines += _section("Personalization — why now", bp.personalization)
+    lines += ["## Sources", "", "| Source | Kind | Provides | Field paths | Access | Cost |", "|---|---|---|---|---|---|"]
+    for s in bp.sources:
+        fields = "; ".join(f"`{k}` ← `{v}`" for k, v in s.fields.items())
+        lines.append(f"| {_cell(s.name)} | {s.kind} | {_cell(', '.join(s.provides))} | {_cell(fields)} | "
+                     f"{_cell(s.access)} | {_cell(s.cost)} |")
+    lines += ["", "## Collection plan", "", "| # | Method | Data points | Provider order | Cadence | $/1k leads |",
+              "|---|---|---|---|---|---|"]
+    for i, m in enumerate(bp.collection_methods, 1):
+        lines.append(f"| {i} | {m.method} | {_cell(', '.join(m.data_points))} | "
+                     f"{_cell(' → '.join(m.provider_order))} | {_cell(m.cadence)} | {m.est_cost_per_1k_leads_usd:,.2f} |")
+    if bp.coverage:
+        lines += ["", f"## Coverage on {bp.coverage.sample_size} sample domains", ""]
+        for key, by_source in bp.coverage.by_data_point.items():
+            rates = ", ".join(f"{sid} {rate:.0%}" for sid, rate in by_source.items())
+            lines.append(f"- `{key}`: {rates}")
+    if bp.warnings:
+        lines += ["", "## Warnings", ""] + [f"- `{w.code}`: {_cell(w.message)}" for w in bp.warnings]
+    m = bp.meta
+    lines += ["", f"<sub>{bp.blueprint_id} · engine {m.engine}{' / ' + m.model if m.model else ''} · "
+              f"{m.duration_ms} ms · cache {m.cache} · {m.version}</sub>", ""]
+    return "\n".join(lines)

@@ -1,0 +1,50 @@
+"""Node ``analyze_company``: what the seller sells, to whom and how — with evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph.engine.analysis import analyze_seller
+from graph.engine.text import Zone
+from graph.nodes._common import knowledge, request_of
+from graph.nodes._llm import refine
+from graph.schemas import Company
+from graph.state import BlueprintState, Context, MarketSignals
+from tools.errors import InsufficientInformation
+
+__all__ = ["analyze_company", "provider_zones"]
+
+MIN_WORDS = 40
+MIN_SIGNAL = 0.2
+
+
+def provider_zones(evidence: dict[str, Any]) -> list[Zone]:
+    """Provider facts about the seller (industry, keywords, description) as a text zone."""
+    texts = [str(v) for facts in evidence.values() if isinstance(facts, dict) for v in facts.values() if v]
+    return [Zone("provider", " . ".join(texts), 1.5, "providers")] if texts else []
+
+
+async def analyze_company(state: BlueprintState, runtime: Runtime[Context]) -> dict[str, Any]:
+    request = request_of(state)
+    kb = await knowledge()
+    site = state.get("site")
+    has_icp = request.icp is not None and not request.icp.is_empty()
+    if site is None:
+        company = Company(name=request.domain.split(".")[0].title(), domain=request.domain)
+        market = MarketSignals()
+    else:
+        analysis = analyze_seller(site, kb, provider_zones(state.get("provider_evidence") or {}))
+        company, market = analysis.company, analysis.market
+        strongest = max([s.score for s in [*market.categories[:1], *market.verticals[:1]]] or [0.0])
+        if not has_icp and (site.word_count() < MIN_WORDS or strongest < MIN_SIGNAL):
+            raise InsufficientInformation(
+                f"{request.website} says too little to infer who the seller sells to "
+                f"({site.word_count()} words read, strongest market signal {strongest:.2f}).",
+                details={"website": request.website, "words_read": site.word_count(),
+                         "pages_read": len(site.pages),
+                         "supply": ["icp.industries", "icp.buyer_titles", "icp.company_size"]},
+            )
+    (company, market), updates = await refine("analyze_company", state, runtime, (company, market), kb=kb)
+    return {"company": company, "market": market, **updates}

@@ -1,0 +1,44 @@
+"""Node ``fetch_site``: read the seller's website (SSRF-guarded), degrading to a warning when an ICP exists."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph.nodes._common import context_of, engine_of, request_of
+from graph.resources import get_resources
+from graph.schemas import Warning
+from graph.state import BlueprintState, Context
+from tools.errors import InsufficientInformation, SiteFetchError, UpstreamTimeout
+from tools.website import read_site
+
+__all__ = ["fetch_site"]
+
+
+async def fetch_site(state: BlueprintState, runtime: Runtime[Context]) -> dict[str, Any]:
+    started = time.time()
+    request = request_of(state)
+    engine_of(state, runtime)  # fail fast on an unconfigured engine, before any I/O
+    resources = get_resources()
+    try:
+        site = await read_site(
+            request.website,
+            client=resources.site_client,
+            settings=resources.settings,
+            max_pages=context_of(runtime).max_pages,
+            page_cache=resources.page_cache,
+        )
+    except (SiteFetchError, UpstreamTimeout) as exc:
+        if request.icp is not None and not request.icp.is_empty():
+            warning = Warning(code="site_unreachable", node="fetch_site",
+                              message=f"The website could not be read ({exc.message}); the blueprint is "
+                                      "built from the provided ICP alone.")
+            return {"site": None, "started_at": started, "warnings": [warning]}
+        raise InsufficientInformation(
+            f"The website {request.website} could not be read: {exc.message}",
+            details={"website": request.website, "reason": exc.code, "cause": exc.message,
+                     "supply": ["a reachable website URL", "or an icp with industries and buyer_titles"]},
+        ) from exc
+    return {"site": site, "started_at": started}

@@ -1,0 +1,229 @@
+"""Running the graph: cache lookup, one run per identical request, events as they happen.
+
+:class:`BlueprintRunner` is what the HTTP server, the CLI and the Python API share. ``stream()`` yields
+the contract's events (``run_started``, ``node_started``, ``node_completed``, ``warning``,
+``blueprint``, ``done``, or ``error`` then ``done``) as dicts ``{"event": name, "data": {...}}``; an
+``error`` event also carries the raised exception under ``"exception"`` (not part of the wire format).
+
+Stampede protection: identical concurrent requests share one in-flight run per process (every
+subscriber replays its events from the start), and processes sharing a cache folder take an atomic
+lock so only one of them runs the graph; the others wait for its result in the cache. A subscriber that
+goes away cancels the run only when nobody else is waiting on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.cache import AsyncPageCache, RunCache
+from graph.fingerprint import blueprint_id_for, run_key
+from graph.knowledge import load_knowledge
+from graph.resources import Resources, open_resources, use_resources
+from graph.schemas import Blueprint, EnrichmentRequest
+from graph.settings import Settings, get_settings
+from graph.state import Context
+from tools.errors import BlueprintError, InvalidRequest
+
+__all__ = ["BlueprintRunner", "Event"]
+
+log = logging.getLogger(__name__)
+Event = dict[str, Any]
+LOCK_TTL_S = 300.0
+POLL_S = 0.05
+
+
+@dataclass
+class _Flight:
+    """One in-flight run and everything it has published so far."""
+
+    key: str
+    events: list[Event] = field(default_factory=list)
+    finished: bool = False
+    error: BlueprintError | None = None
+    subscribers: int = 0
+    task: asyncio.Task[None] | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def publish(self, event: str, data: dict[str, Any], exception: BaseException | None = None) -> None:
+        self.events.append({"event": event, "data": data, **({"exception": exception} if exception else {})})
+        self.changed.set()
+
+    async def follow(self) -> AsyncIterator[Event]:
+        index = 0
+        while True:
+            while index < len(self.events):
+                yield self.events[index]
+                index += 1
+            if self.finished:
+                return
+            self.changed.clear()
+            if index == len(self.events) and not self.finished:
+                await self.changed.wait()
+
+
+class BlueprintRunner:
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        cache: RunCache | None = None,
+        resources: Resources | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.cache = cache
+        self.resources = resources
+        self._flights: dict[str, _Flight] = {}
+        self.graph_runs = 0  # how many times this runner actually executed the graph
+
+    # ── public ──
+    async def stream(
+        self, request: EnrichmentRequest, *, engine: str | None = None, model: str | None = None
+    ) -> AsyncIterator[Event]:
+        resolved = self.settings.resolve_engine(engine or request.options.engine)  # type: ignore[arg-type]
+        if resolved == "llm" and not self.settings.llm_configured:
+            raise InvalidRequest(
+                "engine 'llm' needs an LLM: set OPENAI_API_KEY or OPENAI_BASE_URL, or use engine 'catalog'",
+                details={"field": "options.engine"},
+            )
+        model = (model or self.settings.blueprint_model) if resolved == "llm" else None
+        kb = await asyncio.to_thread(load_knowledge)
+        key = run_key(request, engine=resolved, model=model, knowledge_version=kb.version)
+        blueprint_id = blueprint_id_for(key)
+        mode = request.options.cache
+        cache = self.cache if mode != "bypass" and self.cache is not None else None
+        if cache is not None and not await asyncio.to_thread(lambda: cache.available):
+            cache = None
+        if mode == "use" and cache is not None:
+            hit = await asyncio.to_thread(cache.get, key)
+            if hit is not None:
+                yield {"event": "run_started", "data": {"blueprint_id": blueprint_id, "cache": "hit", "engine": resolved}}
+                yield {"event": "blueprint", "data": _as_hit(hit)}
+                yield {"event": "done", "data": {}}
+                return
+        flight_key = f"{key}:{mode}" if mode != "bypass" else f"{key}:bypass:{id(request)}"
+        flight = self._flights.get(flight_key)
+        if flight is None:
+            flight = _Flight(key=flight_key)
+            self._flights[flight_key] = flight
+            context = Context(engine=resolved, model=model)
+            status = "bypass" if mode == "bypass" else "miss"
+            flight.publish("run_started", {"blueprint_id": blueprint_id, "cache": status, "engine": resolved})
+            flight.task = asyncio.create_task(self._execute(flight, request, key, context, cache, status))
+        flight.subscribers += 1
+        try:
+            async for event in flight.follow():
+                yield event
+        finally:
+            flight.subscribers -= 1
+            if flight.subscribers == 0 and not flight.finished and flight.task is not None:
+                flight.task.cancel()  # nobody is listening any more
+
+    async def generate(
+        self, request: EnrichmentRequest, *, engine: str | None = None, model: str | None = None
+    ) -> tuple[Blueprint, str]:
+        """Run to completion; returns the blueprint and the cache status (hit|miss|bypass)."""
+        status = "miss"
+        async for event in self.stream(request, engine=engine, model=model):
+            if event["event"] == "run_started":
+                status = event["data"]["cache"]
+            elif event["event"] == "blueprint":
+                blueprint = Blueprint.model_validate(event["data"])
+                return blueprint, blueprint.meta.cache if status != "bypass" else "bypass"
+            elif event["event"] == "error":
+                raise self._error_of(event)
+        raise BlueprintError("the run ended without a blueprint")
+
+    async def aclose(self) -> None:
+        for flight in list(self._flights.values()):
+            if flight.task is not None and not flight.task.done():
+                flight.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await flight.task
+
+    # ── internals ──
+    def _error_of(self, event: Event) -> BlueprintError:
+        error = event.get("exception")
+        if isinstance(error, BlueprintError):
+            return error
+        exc = BlueprintError(event["data"].get("message", "internal error"))
+        exc.code = event["data"].get("code", "internal_error")
+        return exc
+
+    async def _execute(
+        self, flight: _Flight, request: EnrichmentRequest, key: str, context: Context,
+        cache: RunCache | None, status: str,
+    ) -> None:
+        locked = False
+        try:
+            if cache is not None:
+                locked, shared = await self._acquire(cache, key)
+                if shared is not None:  # another process ran it meanwhile
+                    flight.publish("blueprint", _as_hit(shared))
+                    return
+            blueprint = await self._run_graph(flight, request, context, cache)
+            blueprint["meta"]["cache"] = status
+            if cache is not None:
+                await asyncio.to_thread(cache.set, key, blueprint)
+            flight.publish("blueprint", blueprint)
+        except BlueprintError as exc:
+            flight.error = exc
+            flight.publish("error", exc.to_dict(), exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: logged with its trace, reported without
+            log.exception("run failed unexpectedly")
+            flight.error = BlueprintError(f"internal error ({type(exc).__name__})")
+            flight.publish("error", flight.error.to_dict(), flight.error)
+        finally:
+            if locked and cache is not None:
+                await asyncio.to_thread(cache.unlock, key)
+            flight.finished = True
+            flight.publish("done", {})
+            self._flights.pop(flight.key, None)
+
+    async def _acquire(self, cache: RunCache, key: str) -> tuple[bool, dict[str, Any] | None]:
+        deadline = time.monotonic() + LOCK_TTL_S
+        while time.monotonic() < deadline:
+            if await asyncio.to_thread(cache.try_lock, key, LOCK_TTL_S):
+                hit = await asyncio.to_thread(cache.get, key)  # re-check: the holder may just have finished
+                return True, hit
+            await asyncio.sleep(POLL_S)
+            hit = await asyncio.to_thread(cache.get, key)
+            if hit is not None:
+                return False, hit
+        return False, None  # a stale lock: run anyway
+
+    async def _run_graph(
+        self, flight: _Flight, request: EnrichmentRequest, context: Context, cache: RunCache | None
+    ) -> dict[str, Any]:
+        from graph.compiled import graph
+
+        self.graph_runs += 1
+        inputs = request.model_dump(mode="json")
+        async with contextlib.AsyncExitStack() as stack:
+            resources = self.resources
+            if resources is None:
+                page_cache = AsyncPageCache(cache) if cache is not None else None
+                resources = await stack.enter_async_context(open_resources(self.settings, page_cache=page_cache))
+            stack.enter_context(use_resources(resources))
+            blueprint: dict[str, Any] | None = None
+            async for mode, payload in graph.astream(inputs, context=context, stream_mode=["custom", "updates"]):
+                if mode == "custom" and isinstance(payload, dict) and "event" in payload:
+                    data = {k: v for k, v in payload.items() if k != "event"}
+                    flight.publish(payload["event"], data)
+                elif mode == "updates" and isinstance(payload, dict) and "assemble" in payload:
+                    blueprint = payload["assemble"]["blueprint"]
+        if blueprint is None:
+            raise BlueprintError("the graph finished without a blueprint")
+        return blueprint
+
+
+def _as_hit(blueprint: dict[str, Any]) -> dict[str, Any]:
+    meta = {**blueprint.get("meta", {}), "cache": "hit"}
+    return {**blueprint, "meta": meta}
