@@ -1,0 +1,217 @@
+"""The ``blueprint`` command line.
+
+Exit codes: 0 success · 1 unexpected error · 2 bad input (validation_error, blocked_url) ·
+3 insufficient information · 4 upstream failure (upstream_error, timeout).
+Progress goes to stderr (a live display on a terminal, one line per node otherwise); results to stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from pydantic import ValidationError
+
+from tools.errors import BlueprintError, InsufficientInformation, InvalidRequest, UpstreamError, UpstreamTimeout
+
+__all__ = ["app"]
+
+EXIT_HELP = """Exit codes: 0 ok, 1 unexpected error, 2 bad input (validation_error, blocked_url),
+3 insufficient_information (site unreadable or too thin, and no ICP), 4 upstream failure
+(upstream_error, timeout)."""
+
+app = typer.Typer(help=f"Enrichment Blueprint: which data to collect about your leads.\n\n{EXIT_HELP}",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+cache_app = typer.Typer(help="Inspect or clear the run cache (BLUEPRINT_CACHE_DIR).", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def exit_code_for(exc: BaseException) -> int:
+    if isinstance(exc, InvalidRequest | ValidationError):
+        return 2
+    if isinstance(exc, InsufficientInformation):
+        return 3
+    if isinstance(exc, UpstreamError | UpstreamTimeout):
+        return 4
+    return 1
+
+
+def _fail(exc: BlueprintError | ValidationError) -> typer.Exit:
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in exc.errors())
+        _err(f"error [validation_error]: {problems}")
+    else:
+        _err(f"error [{exc.code}]: {exc.message}")
+        supply = exc.details.get("supply")
+        if supply:
+            _err(f"  supply: {', '.join(supply)}")
+    return typer.Exit(exit_code_for(exc))
+
+
+class _Progress:
+    """Node progress on stderr: a rich live display on a terminal, plain lines otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._status: Any = None
+        if self.tty:
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status("starting…")
+            self._status.start()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        name, data = event["event"], event["data"]
+        if name == "node_started":
+            line = f"… {data['node']}"
+        elif name == "node_completed":
+            line = f"✓ {data['node']} ({data['duration_ms']:.0f} ms)"
+        elif name == "warning":
+            line = f"! warning [{data['code']}]: {data['message']}"
+        elif name == "run_started":
+            line = f"run {data['blueprint_id']} (engine {data['engine']}, cache {data['cache']})"
+        else:
+            return
+        if self._status is not None:
+            self._status.update(line)
+            if name in {"node_completed", "warning", "run_started"}:
+                self._status.console.print(line)
+        else:
+            _err(line)
+
+    def stop(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+
+
+async def _generate(request: Any, engine: str | None, progress: _Progress) -> Any:
+    from graph.cache import RunCache
+    from graph.run import BlueprintRunner
+    from graph.schemas import Blueprint
+    from graph.settings import get_settings
+
+    settings = get_settings()
+    cache = RunCache(settings.cache_dir, ttl_s=settings.cache_ttl_s, page_ttl_s=settings.page_cache_ttl_s)
+    runner = BlueprintRunner(settings=settings, cache=cache)
+    try:
+        async for event in runner.stream(request, engine=engine):
+            progress(event)
+            if event["event"] == "blueprint":
+                return Blueprint.model_validate(event["data"])
+            if event["event"] == "error":
+                raise event["exception"]
+    finally:
+        await runner.aclose()
+        cache.close()
+    raise BlueprintError("the run ended without a blueprint")
+
+
+@app.command()
+def generate(
+    website: Annotated[str, typer.Argument(help="The seller's website: a URL or a bare domain.")],
+    icp: Annotated[Path | None, typer.Option(help="ICP as a JSON file (see `blueprint schema`).")] = None,
+    sample_domains: Annotated[str | None, typer.Option(help="Comma-separated lead domains to probe.")] = None,
+    engine: Annotated[Literal["auto", "catalog", "llm"] | None, typer.Option(help="Reasoning engine.")] = None,
+    max_data_points: Annotated[int | None, typer.Option(help="Data points per section (1-30).")] = None,
+    format: Annotated[Literal["json", "markdown"], typer.Option("--format", help="Output format.")] = "json",
+    out: Annotated[Path | None, typer.Option(help="Write the result here instead of stdout.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the run cache.")] = False,
+) -> None:
+    """Generate an enrichment blueprint for WEBSITE."""
+    from graph.schemas import EnrichmentRequest
+
+    try:
+        icp_data = json.loads(icp.read_text(encoding="utf-8")) if icp else None
+    except (OSError, json.JSONDecodeError) as exc:
+        _err(f"error [validation_error]: cannot read the ICP file {icp}: {exc}")
+        raise typer.Exit(2) from exc
+    options: dict[str, Any] = {"cache": "bypass" if no_cache else "use"}
+    if engine:
+        options["engine"] = engine
+    if max_data_points is not None:
+        options["max_data_points"] = max_data_points
+    progress = _Progress()
+    try:
+        request = EnrichmentRequest.model_validate({
+            "website": website, "icp": icp_data, "options": options,
+            "sample_domains": [d for d in (sample_domains or "").split(",") if d.strip()],
+        })
+        blueprint = asyncio.run(_generate(request, engine, progress))
+    except (BlueprintError, ValidationError) as exc:
+        progress.stop()
+        raise _fail(exc) from None
+    progress.stop()
+    text = blueprint.to_markdown() if format == "markdown" else blueprint.model_dump_json(indent=2)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        _err(f"wrote {out}")
+    else:
+        typer.echo(text)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (they share the cache).")] = 1,
+) -> None:
+    """Run the HTTP API (uvicorn)."""
+    import uvicorn
+
+    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=True)
+
+
+@app.command()
+def schema(which: Annotated[Literal["request", "blueprint", "both"], typer.Argument()] = "both") -> None:
+    """Print the JSON Schema of the request and/or the blueprint."""
+    from graph.schemas import Blueprint, EnrichmentRequest
+
+    schemas = {"request": EnrichmentRequest.model_json_schema(), "blueprint": Blueprint.model_json_schema()}
+    typer.echo(json.dumps(schemas if which == "both" else schemas[which], indent=2))
+
+
+@app.command("eval")
+def evaluate(
+    cases: Annotated[Path, typer.Argument(help="cases.json in the eval format (sites relative to it).")],
+    out: Annotated[Path | None, typer.Option(help="Write <id>.json blueprints and report.json here.")] = None,
+    engine: Annotated[Literal["auto", "catalog", "llm"], typer.Option()] = "catalog",
+    generic: Annotated[bool, typer.Option(help="Also score a deliberately generic blueprint (the floor).")] = True,
+) -> None:
+    """Run every case (sites served on loopback) and print per-case, per-section and mean recall."""
+    from server.eval_command import run_eval_cli
+
+    raise typer.Exit(run_eval_cli(cases, out=out, engine=engine, with_generic=generic))
+
+
+@cache_app.command("stats")
+def cache_stats() -> None:
+    """Show where the cache is and what it holds."""
+    from graph.cache import RunCache
+    from graph.settings import get_settings
+
+    s = get_settings()
+    cache = RunCache(s.cache_dir, ttl_s=s.cache_ttl_s)
+    typer.echo(json.dumps(cache.stats(), indent=2))
+    cache.close()
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Remove every cached blueprint and page."""
+    from graph.cache import RunCache
+    from graph.settings import get_settings
+
+    s = get_settings()
+    cache = RunCache(s.cache_dir, ttl_s=s.cache_ttl_s)
+    removed = cache.clear()
+    cache.close()
+    typer.echo(f"removed {removed} entries from {s.cache_dir}")
