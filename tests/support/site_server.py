@@ -196,6 +196,8 @@ class SiteServer:
         candidate = (root / path.lstrip("/")).resolve()
         if candidate.is_dir():
             candidate = candidate / "index.html"
+        elif not candidate.exists() and candidate.with_suffix(".html").is_file():
+            candidate = candidate.with_suffix(".html")  # pretty URLs: /pricing → pricing.html
         if not candidate.is_relative_to(root) or not candidate.is_file():
             return html("<h1>Not found</h1>", status=404)
         ctype = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
