@@ -98,10 +98,12 @@ class ApolloClient:
         limiter: ProviderLimiter | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 15.0,
+        owns_http: bool | None = None,
     ) -> None:
         self._key = api_key
         self._base = base_url.rstrip("/")
-        self._owns_http = http is None
+        # A client we built is ours to close; an injected one is the caller's unless they hand it over.
+        self._owns_http = (http is None) if owns_http is None else owns_http
         self._http = http or make_client(PROVIDER, timeout=timeout)
         self._cache = cache
         self.limiter = limiter or ProviderLimiter(PROVIDER)

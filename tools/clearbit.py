@@ -81,6 +81,7 @@ class ClearbitClient:
         retry: RetryPolicy | None = None,
         auth_scheme: Literal["basic", "bearer"] = "basic",
         timeout: float = 15.0,
+        owns_http: bool | None = None,
         queued_wait_s: float = 20.0,
         poll_initial_s: float = 1.0,
         sleep: Sleep = asyncio.sleep,
@@ -88,7 +89,8 @@ class ClearbitClient:
     ) -> None:
         self._key = api_key
         self._override = base_url_override.rstrip("/") if base_url_override else None
-        self._owns_http = http is None
+        # A client we built is ours to close; an injected one is the caller's unless they hand it over.
+        self._owns_http = (http is None) if owns_http is None else owns_http
         self._http = http or make_client(PROVIDER, timeout=timeout)
         self._cache = cache
         self._auth_scheme = auth_scheme

@@ -32,16 +32,23 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
 import threading
 import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import vcr
+
+from tools.http import make_client
 
 __all__ = [
     "APOLLO_FREE_KEY",
@@ -49,12 +56,16 @@ __all__ = [
     "APOLLO_REVOKED_KEY",
     "APOLLO_SCOPED_KEY",
     "APOLLO_STANDIN_URL",
+    "CASSETTES",
     "CLEARBIT_BAD_KEY",
     "CLEARBIT_KEY",
     "CLEARBIT_STANDIN_URL",
     "COMPANIES",
     "TEST_SECRETS",
+    "FakeClock",
     "ProviderStandIn",
+    "Recording",
+    "provider_cassette",
     "serve_providers",
 ]
 
@@ -456,3 +467,68 @@ def serve_providers() -> Iterator[ProviderStandIn]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- cassettes -------------------------------------------------------------------------------------
+
+CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "providers"
+FILTER_HEADERS = ["authorization", "x-api-key", "cookie", "set-cookie"]
+
+
+@dataclass
+class Recording:
+    """What a test needs inside :func:`provider_cassette`: clients routed to the stand-in when recording."""
+
+    standin: ProviderStandIn | None
+    recording: bool
+    sent: list[httpx.Request] = field(default_factory=list)
+
+    def client(self, provider: str, *, timeout: float = 5.0) -> httpx.AsyncClient:
+        # While recording, the fake hosts are reached through the stand-in acting as a forward proxy;
+        # vcrpy records the request as the client made it (fake host), so replay needs no server.
+        transport = httpx.AsyncHTTPTransport(proxy=self.standin.url) if self.standin else None
+        http = make_client(provider, timeout=timeout, transport=transport)
+
+        async def keep(request: httpx.Request) -> None:  # lets tests check what was sent, replay too
+            self.sent.append(request)
+
+        http.event_hooks["request"].append(keep)
+        return http
+
+
+@contextmanager
+def provider_cassette(name: str) -> Iterator[Recording]:
+    """Replay ``tests/cassettes/providers/<name>.yaml``; record it against the stand-in if missing.
+
+    ``PROVIDER_CASSETTES=rerecord`` deletes and records again (commit the result).
+    """
+    path = CASSETTES / f"{name}.yaml"
+    if os.environ.get("PROVIDER_CASSETTES") == "rerecord" and path.exists():
+        path.unlink()
+    recorder = vcr.VCR(
+        match_on=["method", "scheme", "host", "port", "path", "query", "body"],
+        filter_headers=FILTER_HEADERS,
+        filter_query_parameters=["api_key", "key"],
+        decode_compressed_response=True,
+    )
+    if path.exists():
+        with recorder.use_cassette(str(path), record_mode="none"):
+            yield Recording(standin=None, recording=False)
+        return
+    with serve_providers() as standin, recorder.use_cassette(str(path), record_mode="once"):
+        yield Recording(standin=standin, recording=True)
+
+
+class FakeClock:
+    """Monotonic time that only moves when someone sleeps: retry and limiter tests never wait."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
