@@ -1,0 +1,315 @@
+"""Read a seller's website: the homepage plus a few same-site pages, fetched safely and extracted.
+
+Safety rules, all enforced here or in :mod:`tools.ssrf`:
+
+* every hop (the first request and each of at most 5 redirects) passes the SSRF guard; the client from
+  :func:`build_site_client` resolves once and connects to the checked address;
+* explicit per-request timeouts (``fetch_timeout_s``) and one deadline for the whole site
+  (``site_deadline_s``);
+* only HTML / XHTML / plain text, read as a stream and cut at 2 MB *decoded* (a gzip bomb or a 10 MB
+  page never sits in memory); bytes that do not decode are replaced, never fatal.
+
+A homepage failure raises (``SiteFetchError``, ``UpstreamTimeout``, ``BlockedURL``); a sub-page failure
+is recorded in ``SiteSnapshot.errors``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import html as html_lib
+import logging
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from graph.settings import Settings, get_settings
+from tools.errors import BlueprintError, SiteFetchError, UpstreamTimeout
+from tools.extract import classify_link, extract_page
+from tools.site import Page, PageKind, SiteSnapshot
+from tools.ssrf import GuardedTransport, Resolver, check_url
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_REDIRECTS",
+    "USER_AGENT",
+    "FetchedPage",
+    "PageCache",
+    "build_site_client",
+    "fetch_page",
+    "pick_subpages",
+    "read_site",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_REDIRECTS = 5
+USER_AGENT = "EnrichmentBlueprint/0.1 (+https://github.com/)"
+_TEXT_TYPES = {"text/html", "application/xhtml+xml", "text/plain"}
+_REDIRECTS = {301, 302, 303, 307, 308}
+_SUBPAGE_ORDER: tuple[PageKind, ...] = (
+    "about", "product", "solutions", "customers", "integrations", "pricing", "partners",
+)  # fmt: skip
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+
+
+class PageCache(Protocol):
+    """Where fetched HTML may be kept between runs (implemented by the cache module)."""
+
+    async def get(self, url: str) -> str | None: ...
+
+    async def set(self, url: str, html: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    url: str  # where the last redirect landed
+    status: int
+    content_type: str
+    text: str  # decoded; HTML, or plain text when content_type is text/plain
+    bytes_read: int  # decoded bytes kept (≤ the cap)
+    truncated: bool
+    redirects: tuple[str, ...] = ()
+
+
+def build_site_client(
+    settings: Settings | None = None, *, resolver: Resolver | None = None
+) -> httpx.AsyncClient:
+    """An httpx client whose every request goes through the SSRF guard. Redirects are ours to follow."""
+    s = settings or get_settings()
+    transport = GuardedTransport(
+        s.allow_private_hosts,
+        resolver=resolver,
+        limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
+    )
+    return httpx.AsyncClient(
+        transport=transport,
+        follow_redirects=False,  # each hop is re-checked in fetch_page
+        timeout=httpx.Timeout(s.fetch_timeout_s, connect=min(5.0, s.fetch_timeout_s)),
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8",
+            "Accept-Language": "en;q=0.9,*;q=0.5",
+            "Accept-Encoding": "gzip, deflate",  # only what _Inflater can bound
+        },
+        trust_env=False,  # an environment proxy would connect to the host by name, bypassing the pin
+    )
+
+
+class _Inflater:
+    """Content-Encoding decoding that never produces more than asked for (bounded zlib output)."""
+
+    def __init__(self, encoding: str, url: str) -> None:
+        self._url = url
+        enc = encoding.strip().lower()
+        if enc in {"", "identity"}:
+            self._z = None
+        elif enc in {"gzip", "x-gzip", "deflate"}:
+            self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)  # 32: gzip or zlib header, detected
+        else:
+            raise _fetch_error(url, "encoding", f"uses an unsupported content encoding ({enc})")
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        if self._z is None:
+            return data[:limit]
+        try:
+            return self._z.decompress(data, limit)
+        except zlib.error as exc:
+            raise _fetch_error(self._url, "encoding", "sent a corrupt compressed body") from exc
+
+
+def _fetch_error(url: str, reason: str, what: str, status: int | None = None) -> SiteFetchError:
+    return SiteFetchError(f"{url} {what}.", details={"url": url, "reason": reason, "status": status})
+
+
+def _decode(body: bytes, content_type_header: str) -> str:
+    """Bytes to text: HTTP charset, else BOM, else <meta charset>, else UTF-8; bad bytes become U+FFFD."""
+    declared = re.search(r"charset=[\"']?([\w.:-]+)", content_type_header, re.I)
+    name = declared.group(1) if declared else None
+    if name is None and body.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        name = "utf-8-sig" if body.startswith(codecs.BOM_UTF8) else "utf-16"
+    if name is None and (meta := _META_CHARSET.search(body[:4096])):
+        name = meta.group(1).decode("ascii", "ignore")
+    try:
+        codec = codecs.lookup(name or "utf-8").name
+    except LookupError:
+        codec = "utf-8"
+    if codec in {"latin-1", "iso8859-1", "ascii"}:
+        codec = "cp1252"  # what browsers do for these labels (WHATWG Encoding)
+    return body.decode(codec, errors="replace")
+
+
+async def _read_body(response: httpx.Response, url: str, max_bytes: int) -> tuple[bytes, bool]:
+    inflater = _Inflater(response.headers.get("content-encoding", ""), url)
+    body = bytearray()
+    async for chunk in response.aiter_raw():
+        body += inflater.feed(chunk, max_bytes + 1 - len(body))
+        if len(body) > max_bytes:
+            del body[max_bytes:]
+            return bytes(body), True  # stop reading: the connection is closed, the rest never arrives
+    return bytes(body), False
+
+
+async def fetch_page(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    allow_hosts: list[str] | None = None,
+    max_bytes: int = MAX_BODY_BYTES,
+    max_redirects: int = MAX_REDIRECTS,
+) -> FetchedPage:
+    """GET one page, following at most ``max_redirects`` redirects, each checked before it is sent."""
+    allow = allow_hosts if allow_hosts is not None else get_settings().allow_private_hosts
+    current, hops = url, [url]
+    for _ in range(max_redirects + 1):
+        check_url(current, allow)  # cheap static checks; the guarded transport adds DNS + pinning
+        try:
+            response = await client.send(client.build_request("GET", current), stream=True)
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(
+                f"{current} did not answer in time.",
+                details={"url": current, "reason": "timeout", "status": None},
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise _fetch_error(
+                current, "network", f"could not be reached ({type(exc).__name__}: {exc})"
+            ) from exc
+        try:
+            status = response.status_code
+            location = response.headers.get("location")
+            if status in _REDIRECTS and location:
+                current = str(response.url.join(location.strip()))
+                hops.append(current)
+                continue
+            if status >= 400 or status in _REDIRECTS:
+                raise _fetch_error(current, "http_status", f"answered HTTP {status}", status)
+            header = response.headers.get("content-type", "")
+            ctype = header.split(";")[0].strip().lower()
+            if ctype and ctype not in _TEXT_TYPES:
+                raise _fetch_error(
+                    current, "content_type", f"is not a web page (content type {ctype})", status
+                )
+            try:
+                body, truncated = await _read_body(response, current, max_bytes)
+            except httpx.TimeoutException as exc:
+                details = {"url": current, "reason": "timeout", "status": status}
+                raise UpstreamTimeout(f"{current} stopped sending data.", details=details) from exc
+            except httpx.HTTPError as exc:
+                raise _fetch_error(current, "network", f"broke off while sending ({exc})", status) from exc
+            if not ctype and b"\x00" in body[:1024]:
+                raise _fetch_error(current, "content_type", "sent binary data without a content type", status)
+            text = _decode(body, header)
+            return FetchedPage(current, status, ctype or "text/html", text, len(body), truncated, tuple(hops))
+        finally:
+            await response.aclose()
+    raise _fetch_error(url, "too_many_redirects", f"redirected more than {max_redirects} times", None)
+
+
+def _page_key(url: str) -> str:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}?{parts.query}"
+
+
+def pick_subpages(home: Page, limit: int) -> list[tuple[str, PageKind]]:
+    """Up to ``limit`` links of the homepage, spread over the useful kinds, shallow paths first."""
+    seen = {_page_key(home.url)}
+    by_kind: dict[PageKind, list[str]] = {}
+    for link in home.links:
+        kind = classify_link(link.url, link.text)
+        if kind is None or kind in {"home", "other"} or _page_key(link.url) in seen:
+            continue
+        seen.add(_page_key(link.url))
+        by_kind.setdefault(kind, []).append(link.url)
+    for urls in by_kind.values():
+        urls.sort(
+            key=lambda u: urlsplit(u).path.rstrip("/").count("/")
+        )  # /integrations before /integrations/x
+    picked: list[tuple[str, PageKind]] = []
+    for rank in range(max((len(v) for v in by_kind.values()), default=0)):
+        for kind in _SUBPAGE_ORDER:
+            if len(picked) < limit and rank < len(by_kind.get(kind, [])):
+                picked.append((by_kind[kind][rank], kind))
+    return picked
+
+
+def _plain_to_html(text: str) -> str:
+    return f"<html><body><pre>{html_lib.escape(text)}</pre></body></html>"
+
+
+async def _load(
+    client: httpx.AsyncClient, url: str, kind: PageKind, allow: list[str], cache: PageCache | None
+) -> Page:
+    if cache is not None:
+        check_url(url, allow)  # a cached page is still only served for a URL we would fetch
+        cached = await cache.get(url)
+        if cached is not None:
+            return extract_page(cached, url, kind)
+    fetched = await fetch_page(client, url, allow_hosts=allow)
+    html = _plain_to_html(fetched.text) if fetched.content_type == "text/plain" else fetched.text
+    if fetched.truncated:
+        log.info("page %s cut at %d bytes", fetched.url, fetched.bytes_read)
+    page = extract_page(html, fetched.url, kind, fetched.status)
+    if cache is not None and (page.text or page.title):
+        await cache.set(url, html)
+    return page
+
+
+def _normalise(url: str) -> str:
+    url = url.strip()
+    return url if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url) else f"https://{url}"
+
+
+async def read_site(
+    url: str,
+    *,
+    client: httpx.AsyncClient | None = None,
+    settings: Settings | None = None,
+    max_pages: int | None = None,
+    page_cache: PageCache | None = None,
+) -> SiteSnapshot:
+    """The homepage and up to ``max_pages - 1`` sub-pages (about, product, solutions, customers, ...)."""
+    s = settings or get_settings()
+    limit = max_pages or s.max_pages
+    start = _normalise(url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + s.site_deadline_s
+    http = client or build_site_client(s)
+    try:
+        try:
+            async with asyncio.timeout_at(deadline):
+                home = await _load(http, start, "home", s.allow_private_hosts, page_cache)
+        except TimeoutError as exc:
+            details = {"url": start, "reason": "deadline", "status": None}
+            raise UpstreamTimeout(
+                f"Reading {start} took longer than {s.site_deadline_s:g} s.", details=details
+            ) from exc
+        if not home.text and not home.title:
+            raise _fetch_error(start, "empty", "returned an empty page", home.status)
+        pages, errors = [home], []
+        chosen = pick_subpages(home, limit - 1)
+        tasks = [asyncio.create_task(_load(http, u, k, s.allow_private_hosts, page_cache)) for u, k in chosen]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for (sub_url, _kind), task in zip(chosen, tasks, strict=True):
+            if task.cancelled():
+                errors.append(f"{sub_url}: not read before the {s.site_deadline_s:g} s deadline")
+            elif isinstance(failure := task.exception(), BlueprintError):
+                errors.append(f"{sub_url}: {failure.message}")
+            elif failure is not None:
+                raise failure  # a bug, not a bad page: let it surface
+            else:
+                pages.append(task.result())
+    finally:
+        if client is None:
+            await http.aclose()
+    host = (urlsplit(home.url).hostname or "").removeprefix("www.")
+    return SiteSnapshot(url=url, final_url=home.url, domain=host, pages=pages, errors=errors)
