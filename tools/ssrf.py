@@ -163,8 +163,8 @@ def blocked_reason(ip: IPAddress) -> str | None:
         (ip.is_link_local, "link_local"),
         (ip.is_multicast, "multicast"),
         (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "cgnat"),
-        (ip.is_private, "private"),
         (ip.is_reserved, "reserved"),
+        (ip.is_private, "private"),
         (not ip.is_global, "non_public"),
     )
     return next((reason for hit, reason in checks if hit), None)
