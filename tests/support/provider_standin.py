@@ -38,7 +38,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -443,7 +443,9 @@ def _handler(standin: ProviderStandIn) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("content-length", str(len(out)))
             self.end_headers()
-            self.wfile.write(out)
+            # The client may have given up already (timeout tests); there is nobody left to tell.
+            with suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(out)
 
         do_GET = do_POST = _serve
 
