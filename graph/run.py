@@ -8,13 +8,15 @@ the contract's events (``run_started``, ``node_started``, ``node_completed``, ``
 Stampede protection: identical concurrent requests share one in-flight run per process (every
 subscriber replays its events from the start), and processes sharing a cache folder take an atomic
 lock so only one of them runs the graph; the others wait for its result in the cache. A subscriber that
-goes away cancels the run only when nobody else is waiting on it.
+goes away cancels the run only when nobody else is waiting on it. Cached pages of the seller's site are
+reused only in cache mode ``use``; ``refresh`` and ``bypass`` read the site again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -206,11 +208,14 @@ class BlueprintRunner:
 
         self.graph_runs += 1
         inputs = request.model_dump(mode="json")
+        reuse_pages = request.options.cache == "use"  # refresh/bypass mean: read the site again
         async with contextlib.AsyncExitStack() as stack:
             resources = self.resources
             if resources is None:
-                page_cache = AsyncPageCache(cache) if cache is not None else None
+                page_cache = AsyncPageCache(cache) if cache is not None and reuse_pages else None
                 resources = await stack.enter_async_context(open_resources(self.settings, page_cache=page_cache))
+            elif not reuse_pages and resources.page_cache is not None:
+                resources = dataclasses.replace(resources, page_cache=None)  # same clients, no cached pages
             stack.enter_context(use_resources(resources))
             blueprint: dict[str, Any] | None = None
             async for mode, payload in graph.astream(inputs, context=context, stream_mode=["custom", "updates"]):
