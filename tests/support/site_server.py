@@ -49,7 +49,10 @@ class RequestRecord:
 
 @dataclass
 class Route:
-    """One canned answer. ``body`` is sent ``repeat`` times in ``chunk_size`` pieces, ``delay`` apart."""
+    """One canned answer. ``body`` is sent ``repeat`` times in ``chunk_size`` pieces, ``delay`` apart.
+
+    ``dataclasses.replace(route, wait=0.5)`` makes any route slow.
+    """
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
@@ -57,6 +60,7 @@ class Route:
     repeat: int = 1
     chunk_size: int = 64 * 1024
     delay: float = 0.0  # seconds between chunks (slow drip)
+    wait: float = 0.0  # seconds before the status line (a slow server)
     content_length: bool = True  # False: no Content-Length, connection closed at the end
 
     def chunks(self) -> Iterator[bytes]:
@@ -117,11 +121,13 @@ class SiteServer:
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._port: int | None = None  # kept after stop(), so URLs can still be compared
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> SiteServer:
         handler = type("Handler", (_Handler,), {"site": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._port = int(self._httpd.server_address[1])
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False  # a dripping handler must not hold up teardown
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05})
@@ -155,8 +161,8 @@ class SiteServer:
     # addresses ---------------------------------------------------------------------------------
     @property
     def port(self) -> int:
-        assert self._httpd is not None, "server not started"
-        return int(self._httpd.server_address[1])
+        assert self._port is not None, "server not started"
+        return self._port
 
     @property
     def host(self) -> str:
@@ -218,6 +224,8 @@ class _Handler(BaseHTTPRequestHandler):
         record = RequestRecord(self.command, parts.path or "/", parts.query, dict(self.headers.items()), body)
         self.site._record(record)
         route = self.site._route_for(record)
+        if route.wait:
+            self.site._stopping.wait(route.wait)
         self.send_response(route.status)
         for name, value in route.headers.items():
             self.send_header(name, value)
