@@ -176,6 +176,7 @@ class ProviderLimiter:
     clock: Clock = time.monotonic
     pause_s: float = 0.0
     _bucket: AsyncLimiter = field(init=False, repr=False)
+    _pace: asyncio.Lock = field(init=False, repr=False, default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         rate = self.per_minute or DEFAULT_RATES_PER_MIN.get(self.provider, 60)
@@ -188,7 +189,9 @@ class ProviderLimiter:
 
     async def acquire(self) -> None:
         if self.pause_s > 0:
-            await self.sleep(self.pause_s)
+            # Paced calls go one at a time, so concurrent callers are spread out, not woken together.
+            async with self._pace:
+                await self.sleep(self.pause_s)
         await self._bucket.acquire()
 
     def observe(self, headers: Mapping[str, str]) -> None:

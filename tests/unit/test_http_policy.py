@@ -262,3 +262,13 @@ def test_transport_errors_map_to_timeout_or_upstream() -> None:
     assert isinstance(transport_error("apollo", "Apollo", httpx.ReadTimeout("x")), UpstreamTimeout)
     refused = transport_error("clearbit", "Clearbit", httpx.ConnectError("x"))
     assert isinstance(refused, ProviderError) and refused.details["provider"] == "clearbit"
+
+
+async def test_paced_calls_are_spread_not_woken_together() -> None:
+    # Real (tiny) sleeps: three concurrent callers must take three pauses, not one shared pause.
+    limiter = ProviderLimiter("apollo", max_pause_s=0.05)
+    limiter.observe({"x-rate-limit-minute": "50", "x-minute-requests-left": "2"})
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.gather(*(limiter.acquire() for _ in range(3)))
+    assert loop.time() - started >= 0.14
