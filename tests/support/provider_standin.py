@@ -65,6 +65,8 @@ __all__ = [
     "FakeClock",
     "ProviderStandIn",
     "Recording",
+    "apollo_org_response",
+    "clearbit_company_response",
     "provider_cassette",
     "serve_providers",
 ]
@@ -143,6 +145,16 @@ _SCRIPTED_FAILURES: dict[str, tuple[int, dict[str, str], int]] = {
 def _load(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((_FIXTURES / name).read_text())
     return data
+
+
+def apollo_org_response(domain: str) -> dict[str, Any]:
+    """What the stand-in's ``GET /organizations/enrich`` answers for a known lead domain."""
+    return {"organization": _apollo_org(domain)}
+
+
+def clearbit_company_response(domain: str) -> dict[str, Any]:
+    """What the stand-in's ``GET /v2/companies/find`` answers for a known lead domain."""
+    return _clearbit_company(domain)
 
 
 def _apollo_org(domain: str) -> dict[str, Any]:
