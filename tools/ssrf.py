@@ -1,15 +1,11 @@
 """SSRF guard: only public http(s) hosts are fetched, and the connection goes to the checked address.
 
-Callers hand us arbitrary URLs, so before any byte leaves the machine we:
-
-* accept only ``http``/``https`` and refuse credentials in the URL (``http://good.com@127.0.0.1/``);
-* read the host with the same parser the client uses (httpx), then decode the IPv4 spellings that
-  ``inet_aton``/``getaddrinfo`` would accept (``2130706433``, ``0x7f.1``, ``0177.0.0.1``, ``127.1``);
-* refuse names that only mean something inside a network (``localhost``, ``metadata.google.internal``);
-* resolve the name once and refuse it if *any* address is not globally routable, including IPv6 forms
-  that embed an IPv4 address (mapped, compatible, 6to4, NAT64);
-* connect to the address we checked (:class:`GuardedTransport`), so a DNS answer that changes between
-  check and connect (rebinding) cannot redirect the request.
+Before any byte leaves: only ``http``/``https``, no credentials in the URL (``http://good.com@127.0.0.1/``);
+the host is read with the client's own parser (httpx), then the IPv4 spellings ``inet_aton`` accepts
+(``2130706433``, ``0x7f.1``, ``0177.0.0.1``, ``127.1``) are decoded; internal names (``localhost``,
+``metadata.google.internal``) are refused; the name is resolved once and refused if *any* address is not
+globally routable, IPv6 forms embedding IPv4 included (mapped, compatible, 6to4, NAT64); and
+:class:`GuardedTransport` connects to the checked address, so DNS rebinding cannot redirect the request.
 
 ``allow_hosts`` (setting ``BLUEPRINT_ALLOW_PRIVATE_HOSTS``) lets named hosts, IPs or networks through
 for local development and tests; ``*`` lets everything through (scheme and userinfo rules still hold).
@@ -30,25 +26,15 @@ import httpx
 
 from tools.errors import BlockedURL, SiteFetchError
 
-__all__ = [
-    "GuardedTransport",
-    "Resolver",
-    "Target",
-    "blocked_reason",
-    "check_url",
-    "describe",
-    "parse_ip_host",
-    "resolve_and_check",
-    "system_resolve",
-]
+__all__ = ["GuardedTransport", "Resolver", "Target", "blocked_reason", "check_url", "describe",
+           "parse_ip_host", "resolve_and_check", "system_resolve"]  # fmt: skip
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 _SCHEMES = {"http": 80, "https": 443}
 _BLOCKED_NAMES = {"localhost", "metadata.google.internal", "metadata.goog", "metadata", "instance-data"}
-# Suffixes reserved for private use or link-local name resolution.
-_BLOCKED_SUFFIXES = (".localhost", ".internal", ".local", ".home.arpa", ".localdomain")
+_BLOCKED_SUFFIXES = (".localhost", ".internal", ".local", ".home.arpa", ".localdomain")  # private-use names
 _METADATA_IPS = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
@@ -248,13 +234,11 @@ async def resolve_and_check(
     try:
         found = await resolve(host, port)
     except (OSError, UnicodeError) as exc:
-        raise SiteFetchError(
-            f"Could not resolve {host}: {exc}.", details={"url": str(url), "reason": "dns", "status": None}
-        ) from exc
+        found, failure = [], f"Could not resolve {host}: {exc}."
+    else:
+        failure = f"{host} has no address."
     if not found:
-        raise SiteFetchError(
-            f"{host} has no address.", details={"url": str(url), "reason": "dns", "status": None}
-        )
+        raise SiteFetchError(failure, details={"url": str(url), "reason": "dns", "status": None})
     addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
     host_allowed = _allowed(host, None, allow)
     for ip in addresses:
@@ -281,15 +265,10 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         self._kwargs = transport_kwargs
         self._pools: dict[tuple[str, str, int], httpx.AsyncHTTPTransport] = {}
 
-    def _pool(self, scheme: str, host: str, port: int) -> httpx.AsyncHTTPTransport:
-        key = (scheme, host, port)
-        if key not in self._pools:
-            self._pools[key] = httpx.AsyncHTTPTransport(**self._kwargs)
-        return self._pools[key]
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         target = await resolve_and_check(request.url, self._allow, resolver=self._resolver)
-        pool = self._pool(request.url.scheme, target.host, target.port)
+        key = (request.url.scheme, target.host, target.port)
+        pool = self._pools.get(key) or self._pools.setdefault(key, httpx.AsyncHTTPTransport(**self._kwargs))
         if target.is_ip_literal:
             return await pool.handle_async_request(request)
         extensions = dict(request.extensions)

@@ -1,16 +1,10 @@
 """Read a seller's website: the homepage plus a few same-site pages, fetched safely and extracted.
 
-Safety rules, all enforced here or in :mod:`tools.ssrf`:
-
-* every hop (the first request and each of at most 5 redirects) passes the SSRF guard; the client from
-  :func:`build_site_client` resolves once and connects to the checked address;
-* explicit per-request timeouts (``fetch_timeout_s``) and one deadline for the whole site
-  (``site_deadline_s``);
-* only HTML / XHTML / plain text, read as a stream and cut at 2 MB *decoded* (a gzip bomb or a 10 MB
-  page never sits in memory); bytes that do not decode are replaced, never fatal.
-
-A homepage failure raises (``SiteFetchError``, ``UpstreamTimeout``, ``BlockedURL``); a sub-page failure
-is recorded in ``SiteSnapshot.errors``.
+Every hop (the request and each of ≤ 5 redirects) passes the SSRF guard, and the client from
+:func:`build_site_client` connects to the checked address. Per-request timeouts plus one deadline for
+the whole site. Only HTML / XHTML / plain text, streamed and cut at 2 MB *decoded* (a gzip bomb or a
+10 MB page never sits in memory); undecodable bytes are replaced. A homepage failure raises
+(``SiteFetchError``, ``UpstreamTimeout``, ``BlockedURL``); sub-page failures go to ``errors``.
 """
 
 from __future__ import annotations
@@ -33,17 +27,8 @@ from tools.extract import classify_link, extract_page
 from tools.site import Page, PageKind, SiteSnapshot
 from tools.ssrf import GuardedTransport, Resolver, check_url
 
-__all__ = [
-    "MAX_BODY_BYTES",
-    "MAX_REDIRECTS",
-    "USER_AGENT",
-    "FetchedPage",
-    "PageCache",
-    "build_site_client",
-    "fetch_page",
-    "pick_subpages",
-    "read_site",
-]
+__all__ = ["MAX_BODY_BYTES", "MAX_REDIRECTS", "USER_AGENT", "FetchedPage", "PageCache", "build_site_client",
+           "fetch_page", "pick_subpages", "read_site"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +38,7 @@ USER_AGENT = "EnrichmentBlueprint/0.1 (+https://github.com/)"
 _TEXT_TYPES = {"text/html", "application/xhtml+xml", "text/plain"}
 _REDIRECTS = {301, 302, 303, 307, 308}
 _SUBPAGE_ORDER: tuple[PageKind, ...] = (
-    "about", "product", "solutions", "customers", "integrations", "pricing", "partners",
-)  # fmt: skip
+    "about", "product", "solutions", "customers", "integrations", "pricing", "partners")  # fmt: skip
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 
 
@@ -62,7 +46,6 @@ class PageCache(Protocol):
     """Where fetched HTML may be kept between runs (implemented by the cache module)."""
 
     async def get(self, url: str) -> str | None: ...
-
     async def set(self, url: str, html: str) -> None: ...
 
 
@@ -238,10 +221,6 @@ def pick_subpages(home: Page, limit: int) -> list[tuple[str, PageKind]]:
     return picked
 
 
-def _plain_to_html(text: str) -> str:
-    return f"<html><body><pre>{html_lib.escape(text)}</pre></body></html>"
-
-
 async def _load(
     client: httpx.AsyncClient, url: str, kind: PageKind, allow: list[str], cache: PageCache | None
 ) -> Page:
@@ -251,7 +230,9 @@ async def _load(
         if cached is not None:
             return extract_page(cached, url, kind)
     fetched = await fetch_page(client, url, allow_hosts=allow)
-    html = _plain_to_html(fetched.text) if fetched.content_type == "text/plain" else fetched.text
+    html = fetched.text
+    if fetched.content_type == "text/plain":
+        html = f"<html><body><pre>{html_lib.escape(html)}</pre></body></html>"
     if fetched.truncated:
         log.info("page %s cut at %d bytes", fetched.url, fetched.bytes_read)
     page = extract_page(html, fetched.url, kind, fetched.status)
@@ -273,7 +254,11 @@ async def read_site(
     max_pages: int | None = None,
     page_cache: PageCache | None = None,
 ) -> SiteSnapshot:
-    """The homepage and up to ``max_pages - 1`` sub-pages (about, product, solutions, customers, ...)."""
+    """The homepage and up to ``max_pages - 1`` sub-pages (about, product, solutions, customers, ...).
+
+    Without ``client`` a guarded one is built (and closed); a caller's own client should be made by
+    :func:`build_site_client` too, else only the static URL checks apply (no DNS check, no pinning).
+    """
     s = settings or get_settings()
     limit = max_pages or s.max_pages
     start = _normalise(url)
