@@ -1,0 +1,77 @@
+"""The FastAPI application: ``create_app()`` (also uvicorn's factory: ``server.app:create_app``).
+
+The lifespan owns everything long-lived — the HTTP clients (:class:`graph.resources.Resources`), the
+run cache and the :class:`graph.run.BlueprintRunner` that shares in-flight runs — and preloads the
+knowledge base so the first request does not pay for it. Nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from graph.cache import AsyncPageCache, RunCache
+from graph.fingerprint import package_version
+from graph.knowledge import load_knowledge
+from graph.resources import open_resources
+from graph.run import BlueprintRunner
+from graph.settings import Settings, get_settings
+from server.errors import install_error_handlers
+from server.logging import configure_logging
+from server.middleware import RequestContextMiddleware
+from server.routes import api_router, health_router
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("server.app")
+
+DESCRIPTION = """\
+Tells a revenue team which data points to collect about its leads, where each lives (Apollo, Clearbit,
+BuiltWith, registries, the lead's own website...) and how to collect it — from the team's own website
+and, optionally, its Ideal Customer Profile.
+
+Every non-2xx answer is `{"error": {"code", "message", "details", "request_id"}}`. Send `X-Request-ID` to
+correlate logs (one is generated otherwise; it is echoed on every answer). When the server has API keys
+(`BLUEPRINT_API_KEYS`), every `/v1` route needs `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. ``settings`` defaults to the process settings (environment and ``.env``)."""
+    configure_logging()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        active = settings or get_settings()
+        cache = RunCache(active.cache_dir, ttl_s=active.cache_ttl_s, page_ttl_s=active.page_cache_ttl_s)
+        # opening probes the folder: an unusable one is logged once and the service runs uncached
+        available = await asyncio.to_thread(lambda: cache.available)
+        await asyncio.to_thread(load_knowledge)  # a broken knowledge base should stop startup, not a request
+        page_cache = AsyncPageCache(cache) if available else None
+        async with open_resources(active, page_cache=page_cache) as resources:
+            runner = BlueprintRunner(settings=active, cache=cache, resources=resources)
+            app.state.settings, app.state.cache, app.state.runner = active, cache, runner
+            log.info(
+                "ready", extra={"cache": "ok" if available else "disabled", "auth": bool(active.api_keys)}
+            )
+            try:
+                yield
+            finally:
+                await runner.aclose()
+                await asyncio.to_thread(cache.close)
+
+    app = FastAPI(
+        title="Enrichment Blueprint",
+        version=package_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,85 @@
+"""``Annotated`` dependencies: settings, the runner, the request id and API-key auth.
+
+The long-lived objects (settings, run cache, runner) are created once by the app's lifespan and kept on
+``app.state``; these dependencies only hand them out.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from graph.cache import RunCache
+from graph.run import BlueprintRunner
+from graph.settings import Settings
+from tools.errors import Unauthorized
+
+__all__ = [
+    "AuthDep",
+    "CacheDep",
+    "RequestIdDep",
+    "RunnerDep",
+    "SettingsDep",
+    "require_api_key",
+]
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_runner(request: Request) -> BlueprintRunner:
+    runner: BlueprintRunner = request.app.state.runner
+    return runner
+
+
+def get_cache(request: Request) -> RunCache:
+    cache: RunCache = request.app.state.cache
+    return cache
+
+
+def get_request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", ""))
+
+
+# auto_error=False: we answer missing credentials ourselves, with our envelope, and only when keys exist.
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>` (when API keys are set)")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: <key>` (alternative)")
+
+
+def _matches(candidate: str, keys: list[bytes]) -> bool:
+    given = candidate.encode()
+    # compare against every key (no early exit) so timing does not reveal which one, or how close
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(given, key)
+    return found
+
+
+def require_api_key(
+    settings: Annotated[Settings, Depends(get_app_settings)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+    api_key: Annotated[str | None, Security(_api_key)] = None,
+) -> None:
+    """When ``BLUEPRINT_API_KEYS`` is set, require one of them as a Bearer token or an ``X-API-Key``."""
+    if not settings.api_keys:
+        return
+    keys = [k.get_secret_value().encode() for k in settings.api_keys]
+    offered = [c for c in (bearer.credentials if bearer else None, api_key) if c]
+    if not offered:
+        raise Unauthorized(
+            "An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`."
+        )
+    if not any(_matches(candidate, keys) for candidate in offered):
+        raise Unauthorized("The API key is not valid.")
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+RunnerDep = Annotated[BlueprintRunner, Depends(get_runner)]
+CacheDep = Annotated[RunCache, Depends(get_cache)]
+RequestIdDep = Annotated[str, Depends(get_request_id)]
+AuthDep = Depends(require_api_key)

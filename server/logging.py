@@ -1,0 +1,62 @@
+"""Structured log lines: one JSON object per line, each carrying the request id of the request it serves.
+
+The request id lives in a context variable set by the request-id middleware; tasks created while
+serving a request (a shared graph run, for instance) inherit it. Log only ids, paths, statuses and
+durations here — never headers, bodies or settings, so a key cannot leak into the logs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from contextvars import ContextVar
+from typing import Any
+
+__all__ = ["JsonFormatter", "configure_logging", "current_request_id", "request_id_var"]
+
+request_id_var: ContextVar[str | None] = ContextVar("blueprint_request_id", default=None)
+
+# attributes every LogRecord has; anything else was passed with ``extra=`` and is worth printing
+_STANDARD = set(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {"message", "asctime", "taskName"}
+_MARK = "_blueprint_json_handler"
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or request_id_var.get(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key not in line:
+                line[key] = value
+        if record.exc_info:
+            line["trace"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send the service's own loggers (``server``, ``graph``, ``tools``) to stderr as JSON lines.
+
+    Idempotent: a second app in the same process (tests) does not add a second handler.
+    """
+    for name in ("server", "graph", "tools"):
+        logger = logging.getLogger(name)
+        if any(getattr(h, _MARK, False) for h in logger.handlers):
+            continue
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        setattr(handler, _MARK, True)
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = True  # pytest's caplog still sees the records

@@ -1,0 +1,250 @@
+"""The HTTP routes. Thin: validate, hand the request to the shared runner, shape its answer.
+
+``POST /v1/campaigns/enrichment`` has two faces on one path: JSON (the documented operation) and
+Server-Sent Events. A request that asks for ``text/event-stream`` (or ``?stream=true``) is matched
+by :class:`StreamRoute`, a generator endpoint served by FastAPI's own SSE support (keep-alive pings,
+cancellation on disconnect); every other request falls through to the JSON operation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query
+from fastapi.routing import APIRoute
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel
+from starlette.routing import Match
+from starlette.types import Scope
+
+from graph.fingerprint import package_version
+from graph.run import Event
+from graph.schemas import Blueprint, EnrichmentRequest
+from server.deps import AuthDep, CacheDep, RequestIdDep, RunnerDep, SettingsDep
+from server.errors import ErrorEnvelope, json_response
+from server.events import SSE_EXAMPLE, to_sse
+from server.examples import BLUEPRINT_EXAMPLE, REQUEST_EXAMPLES
+from tools.errors import BlueprintError, NotFound
+from tools.ssrf import check_url
+
+__all__ = ["StreamRoute", "api_router", "health_router", "wants_stream"]
+
+ENRICHMENT_PATH = "/v1/campaigns/enrichment"
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    what = {
+        401: "Missing or invalid API key (only when `BLUEPRINT_API_KEYS` is set): `unauthorized`.",
+        404: "No such blueprint (never generated, expired, or the cache is disabled): `not_found`.",
+        422: "`validation_error` (bad body or malformed JSON), `blocked_url` (private, loopback or metadata "
+        "address, non-http scheme) or `insufficient_information` (the site says too little and no ICP "
+        "was given; `details.supply` says what to add).",
+        429: "Too many requests: `rate_limited`.",
+        500: "A bug: `internal_error` (logged with the request id; no trace in the answer).",
+        502: "A dependency answered badly: `upstream_error`.",
+        504: "A dependency took too long: `timeout`.",
+    }
+    return {s: {"model": ErrorEnvelope, "description": what[s]} for s in statuses}
+
+
+# ───────────────────────────── routing by Accept ─────────────────────────────
+
+
+def wants_stream(scope: Scope) -> bool:
+    query = scope.get("query_string", b"").decode("latin-1")
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        if name == "stream":
+            return value.lower() in {"true", "1", "yes", "on"}
+    for name, value in scope.get("headers", []):
+        if name == b"accept" and b"text/event-stream" in value.lower():
+            return True
+    return False
+
+
+class StreamRoute(APIRoute):
+    """Matches only requests that asked for an event stream; the JSON route handles the rest."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("type") == "http" and not wants_stream(scope):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+# ───────────────────────────── dependencies ─────────────────────────────
+
+RequestBody = Annotated[EnrichmentRequest, Body(openapi_examples=REQUEST_EXAMPLES)]
+
+
+def checked_request(body: RequestBody, settings: SettingsDep) -> EnrichmentRequest:
+    """Refuse what needs no network to refuse (scheme, credentials, private IP literals) before any run."""
+    check_url(body.website, settings.allow_private_hosts)
+    return body
+
+
+CheckedRequest = Annotated[EnrichmentRequest, Depends(checked_request)]
+
+
+@dataclass
+class StartedRun:
+    first: Event
+    events: AsyncIterator[Event]
+
+
+async def started_run(request: CheckedRequest, runner: RunnerDep) -> AsyncIterator[StartedRun]:
+    """Start the run and take its first event *before* the response begins.
+
+    The runner raises configuration errors (e.g. engine ``llm`` without an LLM) before its first event,
+    so they still come back as a plain JSON 4xx envelope instead of an error inside a 200 stream.
+    """
+    events = cast(AsyncGenerator[Event, None], runner.stream(request))
+    try:
+        first = await anext(events)
+        yield StartedRun(first=first, events=events)
+    finally:
+        await events.aclose()  # no-op when the stream finished or was cancelled
+
+
+# ───────────────────────────── enrichment ─────────────────────────────
+
+api_router = APIRouter(prefix="", tags=["enrichment"], dependencies=[AuthDep])
+
+SSE_DOC = (
+    "With `Accept: text/event-stream` (or `?stream=true`) the answer is a Server-Sent Events stream "
+    "instead: `run_started {blueprint_id, cache, engine}` → per node `node_started {node}` / "
+    "`node_completed {node, duration_ms, output}` → `warning {code, message, node}` → "
+    "`blueprint {<Blueprint>}` → `done {}`. A failure after the stream began is "
+    "`error {code, message, details, request_id}` then `done`. A cache hit streams `run_started` "
+    "(cache `hit`), `blueprint`, `done` at once. Every event has an increasing integer `id`; `: ping` "
+    "comments keep the connection alive. Disconnecting cancels the run unless another request waits on "
+    "the same run. Errors found before the stream begins (validation, blocked URL, engine not "
+    "configured) are plain JSON error envelopes."
+)
+
+
+async def stream_enrichment(
+    run: Annotated[StartedRun, Depends(started_run, scope="request")], request_id: RequestIdDep
+) -> AsyncIterator[ServerSentEvent]:
+    async for sse in to_sse(_chain(run), request_id):
+        yield sse
+
+
+async def _chain(run: StartedRun) -> AsyncIterator[Event]:
+    yield run.first
+    async for event in run.events:
+        yield event
+
+
+# Registered before the JSON operation so it gets the first look at every POST on this path.
+api_router.add_api_route(
+    ENRICHMENT_PATH,
+    stream_enrichment,
+    methods=["POST"],
+    response_class=EventSourceResponse,
+    include_in_schema=False,  # documented on the JSON operation below (same path and method)
+    route_class_override=StreamRoute,
+)
+
+
+@api_router.post(
+    ENRICHMENT_PATH,
+    response_model=Blueprint,
+    summary="Generate an enrichment blueprint (JSON, or a live event stream)",
+    description=(
+        "Reads the seller's website, infers or applies the ICP, and answers which data points to collect "
+        "about leads, where each lives and how to collect it. Identical requests are served from the run "
+        "cache (`options.cache`: `use` | `refresh` | `bypass`); the `X-Cache` header says `HIT`, `MISS` or "
+        "`BYPASS`. Concurrent identical requests run the graph once.\n\n" + SSE_DOC
+    ),
+    responses={
+        200: {
+            "description": "The blueprint (JSON), or the event stream when one was asked for.",
+            "headers": {
+                "X-Cache": {"description": "HIT | MISS | BYPASS", "schema": {"type": "string"}},
+                "X-Request-ID": {"description": "Echo of the request id", "schema": {"type": "string"}},
+            },
+            "content": {
+                "application/json": {"example": BLUEPRINT_EXAMPLE},
+                "text/event-stream": {
+                    "schema": {"type": "string", "description": "Server-Sent Events"},
+                    "example": SSE_EXAMPLE,
+                },
+            },
+        },
+        **_errors(401, 422, 429, 500, 502, 504),
+    },
+)
+async def create_enrichment(
+    request: CheckedRequest,
+    runner: RunnerDep,
+    stream: Annotated[bool, Query(description="`true`: answer with Server-Sent Events.")] = False,
+    accept: Annotated[str | None, Header(description="`text/event-stream` for Server-Sent Events.")] = None,
+) -> Any:
+    status = "miss"
+    blueprint: dict[str, Any] | None = None
+    async with contextlib.aclosing(cast(AsyncGenerator[Event, None], runner.stream(request))) as events:
+        async for event in events:
+            kind = event["event"]
+            if kind == "run_started":
+                status = event["data"]["cache"]
+            elif kind == "blueprint":
+                blueprint = event["data"]
+            elif kind == "error":
+                error = event.get("exception")
+                if isinstance(error, BlueprintError):
+                    raise error
+                raise BlueprintError(str(event["data"].get("message", "internal error")))
+    if blueprint is None:
+        raise BlueprintError("the run ended without a blueprint")
+    cache = "bypass" if status == "bypass" else str(blueprint.get("meta", {}).get("cache", status))
+    return json_response(blueprint, headers={"X-Cache": cache.upper()})
+
+
+@api_router.get(
+    ENRICHMENT_PATH + "/{blueprint_id}",
+    response_model=Blueprint,
+    summary="A previously generated blueprint, from the cache",
+    responses={
+        200: {
+            "content": {"application/json": {"example": BLUEPRINT_EXAMPLE}},
+            "headers": {"X-Cache": {"description": "Always HIT", "schema": {"type": "string"}}},
+        },
+        **_errors(401, 404, 422, 500),
+    },
+)
+async def get_enrichment(
+    blueprint_id: Annotated[
+        str, Path(pattern=r"^bp_[0-9a-f]{6,64}$", examples=["bp_3f1c9a0e2b7d4c5a8e6f1b2c"])
+    ],
+    cache: CacheDep,
+) -> Any:
+    found = await asyncio.to_thread(cache.get_by_id, blueprint_id)
+    if found is None:
+        raise NotFound(
+            f"No blueprint {blueprint_id}: it was never generated here, has expired, or the cache "
+            "is disabled.",
+            details={"blueprint_id": blueprint_id},
+        )
+    found["meta"] = {**found.get("meta", {}), "cache": "hit"}
+    return json_response(found, headers={"X-Cache": "HIT"})
+
+
+# ───────────────────────────── health ─────────────────────────────
+
+health_router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str = "ok"
+    version: str
+    cache: str
+
+
+@health_router.get("/healthz", response_model=Health, summary="Liveness (never requires an API key)")
+async def healthz(cache: CacheDep) -> Health:
+    # no I/O here: a probe must stay cheap, and report the cache as the run left it
+    return Health(version=package_version(), cache="disabled" if cache.disabled_reason else "ok")
