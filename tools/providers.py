@@ -1,12 +1,14 @@
 """Build the provider clients for one run or one server lifespan, from settings.
 
 Clients are only created for providers that are both requested and configured with a key. Rate
-limiters are shared per process (a provider's limit is per key, not per run), so two runs in the same
+limiters are shared across runs (a provider's limit is per key, not per run), so two runs in the same
 server do not each believe they own the whole budget.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,14 +22,23 @@ from tools.http import ProviderLimiter, ResponseCache, make_client
 __all__ = ["KNOWN_PROVIDERS", "ProviderClients", "build_provider_clients", "shared_limiter"]
 
 KNOWN_PROVIDERS = ("apollo", "clearbit")
-_LIMITERS: dict[str, ProviderLimiter] = {}  # filled lazily: nothing is built at import time
+# Limiters are per event loop: asyncio primitives bind to one loop, and sync callers (notebooks, the
+# CLI) run each blueprint in a fresh loop. Filled lazily: nothing is built at import time.
+_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, ProviderLimiter]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def shared_limiter(provider: str) -> ProviderLimiter:
-    """The process-wide limiter for ``provider`` (created on first use)."""
-    if provider not in _LIMITERS:
-        _LIMITERS[provider] = ProviderLimiter(provider)
-    return _LIMITERS[provider]
+    """The limiter shared by every client of ``provider`` in the running event loop."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # built outside a loop: nothing to share with
+        return ProviderLimiter(provider)
+    per_loop = _LIMITERS.setdefault(loop, {})
+    if provider not in per_loop:
+        per_loop[provider] = ProviderLimiter(provider)
+    return per_loop[provider]
 
 
 @dataclass

@@ -265,3 +265,12 @@ async def test_build_provider_clients(monkeypatch: pytest.MonkeyPatch) -> None:
         assert repr(clients.apollo) == f"ApolloClient(base_url={APOLLO_STANDIN_URL!r})"
         assert clients.usage() == {"apollo": {"calls": 0, "credits": 0, "errors": 0, "cache_hits": 0}}
         assert next(tool.name for tool in TOOLS(clients)) == "apollo_enrich_organization"
+
+
+async def test_runs_in_one_loop_share_the_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APOLLO_API_KEY", APOLLO_KEY)
+    first, second = (build_provider_clients(Settings(), ["apollo"]) for _ in range(2))
+    assert first.apollo is not None and second.apollo is not None
+    assert first.apollo.limiter is second.apollo.limiter  # one budget per key, not per run
+    await first.aclose()
+    await second.aclose()
