@@ -164,7 +164,8 @@ class BlueprintRunner:
         locked = False
         try:
             if cache is not None:
-                locked, shared = await self._acquire(cache, key)
+                refresh = request.options.cache == "refresh"
+                locked, shared = await self._acquire(cache, key, refresh=refresh)
                 if shared is not None:  # another process ran it meanwhile
                     flight.publish("blueprint", _as_hit(shared))
                     return
@@ -189,13 +190,24 @@ class BlueprintRunner:
             flight.publish("done", {})
             self._flights.pop(flight.key, None)
 
-    async def _acquire(self, cache: RunCache, key: str) -> tuple[bool, dict[str, Any] | None]:
+    async def _acquire(
+        self, cache: RunCache, key: str, *, refresh: bool = False
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Take the cross-process lock, or wait for the holder's result.
+
+        With ``refresh`` an entry already in the cache is stale by definition: the lock holder runs
+        anyway, and a waiter takes the entry only once the holder has released the lock (rewritten it).
+        """
         deadline = time.monotonic() + LOCK_TTL_S
         while time.monotonic() < deadline:
             if await asyncio.to_thread(cache.try_lock, key, LOCK_TTL_S):
+                if refresh:
+                    return True, None
                 hit = await asyncio.to_thread(cache.get, key)  # re-check: the holder may just have finished
                 return True, hit
             await asyncio.sleep(POLL_S)
+            if refresh and await asyncio.to_thread(cache.locked, key):
+                continue
             hit = await asyncio.to_thread(cache.get, key)
             if hit is not None:
                 return False, hit
