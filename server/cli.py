@@ -158,6 +158,18 @@ def generate(
 
 
 @app.command()
+def demo(
+    format: Annotated[Literal["json", "markdown"], typer.Option("--format", help="Output format.")] = "markdown",
+) -> None:
+    """Generate a blueprint for a bundled sample seller (a fleet-telematics vendor) served on loopback."""
+    from server.demo import serve_demo_site
+
+    with serve_demo_site() as url:
+        generate(url, icp=None, sample_domains=None, engine=None, max_data_points=None, format=format,
+                 out=None, no_cache=True)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,

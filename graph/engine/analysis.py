@@ -77,9 +77,16 @@ def site_zones(site: SiteSnapshot) -> list[Zone]:
 
 
 def score_cues(
-    items: Iterable[Vertical | ProductCategory], zones: Sequence[Zone], extra: Sequence[tuple[str, ...]] = ()
+    items: Iterable[Vertical | ProductCategory],
+    zones: Sequence[Zone],
+    extra: Sequence[tuple[str, ...]] = (),
+    min_distinct: int = 3,
 ) -> list[Scored]:
-    """Score each item by its cue mass across zones. ``extra`` adds phrases (e.g. industry labels)."""
+    """Score each item by its cue mass across zones. ``extra`` adds phrases (e.g. industry labels).
+
+    A market backed by fewer than ``min_distinct`` different cues is discounted: one ambiguous word
+    ("carriers" on a trucking site) is not evidence of a second market (insurance carriers).
+    """
     items = list(items)
     phrase_sets: list[list[Cue]] = []
     for idx, item in enumerate(items):
@@ -108,6 +115,7 @@ def score_cues(
                 mass += cue_mass
                 hits.append((cue_mass, cue.phrase))
         if mass:
+            mass *= min(1.0, len(hits) / min_distinct)
             score = 1 - math.exp(-mass / SATURATION)
             evidence = [phrase for _, phrase in sorted(hits, reverse=True)[:5]]
             scored.append(Scored(id=item.id, score=round(score, 4), evidence=evidence))

@@ -28,7 +28,7 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
         zones = [Zone("icp_industries", " ; ".join(icp.industries), 3.0, "icp"),
                  Zone("icp_notes", icp.notes, 1.0, "icp")]
         labels = [tuple(v.industry_labels) for v in kb.verticals.values()]
-        from_icp = score_cues(kb.verticals.values(), zones, extra=labels)
+        from_icp = score_cues(kb.verticals.values(), zones, extra=labels, min_distinct=1)
         if from_icp and from_icp[0].score >= 0.3:
             icp_driven = True
             top = from_icp[0].score
@@ -50,7 +50,18 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
                 score = round(cat.score * FALLBACK_SCALE * (1 - 0.15 * rank), 4)
                 verticals.append(Scored(id=vid, score=score, evidence=[f"typical market of {cat.id}"]))
         verticals.sort(key=lambda s: s.score, reverse=True)
-    return market.model_copy(update={"verticals": verticals[:6], "icp_driven": icp_driven})
+    return market.model_copy(update={"verticals": _relative(verticals, 0.45)[:5],
+                                     "categories": _relative(market.categories, 0.6)[:3],
+                                     "icp_driven": icp_driven})
+
+
+def _relative(items: list[Scored], keep: float) -> list[Scored]:
+    """Keep the items within ``keep`` of the best, discounting the runners-up by how far behind they are."""
+    if not items:
+        return []
+    top = max(s.score for s in items)
+    return [s.model_copy(update={"score": round(s.score * (s.score / top), 4)})
+            for s in items if s.score >= keep * top]
 
 
 def _labels(kb: KnowledgeBase, targeting: MarketSignals) -> list[str]:

@@ -45,10 +45,8 @@ def _market_relevance(spec: DataPointSpec, kb: KnowledgeBase, targeting: MarketS
     for c in targeting.categories[:3]:
         category = kb.categories[c.id]
         if spec.key in category.data_points or c.id in spec.applies_to.categories:
-            # a seller's own category is strong evidence only for its top categories
-            score = c.score * (1.0 if c is targeting.categories[0] else 0.8)
-            if score > best:
-                best, reason = score, category.name
+            if c.score > best:
+                best, reason = c.score, category.name
     if spec.applies_to.motions and set(spec.applies_to.motions) & set(targeting.motions):
         best = max(best, MOTION_PRIOR)
     if spec.applies_to.any and best < GENERIC_PRIOR:

@@ -62,11 +62,20 @@ def matcher_for(phrases: tuple[str, ...]) -> PhraseMatcher:
 
 
 def snippet_around(text: str, phrase: str, width: int = 90) -> str:
-    """The sentence-ish window around the first word-bounded occurrence of ``phrase`` in ``text``."""
-    norm = normalize(text)
-    m = re.search(rf"(?<![a-z0-9]){re.escape(normalize(phrase))}(?![a-z0-9])", norm)
-    if not m:
-        return ""
+    """The sentence-ish window around the first word-bounded occurrence of ``phrase`` in ``text``.
+
+    The search stays within one line (a block of the page), so a snippet never runs across sections.
+    """
+    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(normalize(phrase))}(?![a-z0-9])")
+    for line in text.splitlines() or [text]:
+        norm = normalize(line)
+        m = pattern.search(norm)
+        if m:
+            return _window(line, norm, m, width)
+    return ""
+
+
+def _window(text: str, norm: str, m: re.Match[str], width: int) -> str:
     start = max(0, m.start() - width)
     end = min(len(norm), m.end() + width)
     # widen to word boundaries, cut at sentence ends when near
@@ -80,7 +89,8 @@ def snippet_around(text: str, phrase: str, width: int = 90) -> str:
 
 
 def _restore_case(original: str, fragment: str) -> str:
-    """Return the fragment as it was written (case and quotes) when it can be found verbatim."""
-    flat = _WS.sub(" ", original)
-    idx = flat.lower().find(fragment)
+    """Return the fragment as it was written (case, quotes, dashes): ``normalize`` maps characters one
+    to one apart from white space, so the same offsets hold in the white-space-collapsed original."""
+    flat = _WS.sub(" ", original).strip()
+    idx = normalize(flat).find(fragment)
     return flat[idx : idx + len(fragment)] if idx != -1 else fragment

@@ -1,0 +1,34 @@
+"""Run keys: same meaning → same key; anything that changes the answer → a different key."""
+
+from __future__ import annotations
+
+from graph.fingerprint import blueprint_id_for, normalize_website, run_key
+from graph.schemas import EnrichmentRequest
+
+
+def _key(**kw: object) -> str:
+    return run_key(EnrichmentRequest.model_validate(kw), engine="catalog", model=None, knowledge_version="1")
+
+
+def test_normalisation_ignores_case_www_slash_and_tracking() -> None:
+    assert normalize_website("HTTPS://WWW.Acme.com/?utm_source=x&gclid=1") == "https://acme.com"
+    assert normalize_website("http://acme.com/pricing/?b=2&a=1") == "https://acme.com/pricing?a=1&b=2"
+    assert normalize_website("http://127.0.0.1:8080/") == "https://127.0.0.1:8080"
+    assert _key(website="acme.com") == _key(website="https://www.ACME.com/?utm_campaign=q4")
+
+
+def test_icp_and_sample_order_are_canonical() -> None:
+    a = _key(website="acme.com", icp={"industries": ["A", "B"], "notes": ""}, sample_domains=["b.io", "a.io"])
+    b = _key(website="acme.com", icp={"notes": "", "industries": ["A", "B"]}, sample_domains=["a.io", "b.io"])
+    assert a == b
+    assert a != _key(website="acme.com", icp={"industries": ["B", "A"]}, sample_domains=["a.io", "b.io"])
+
+
+def test_cache_mode_does_not_change_the_key_but_engine_and_knowledge_do() -> None:
+    req = EnrichmentRequest(website="acme.com")
+    refresh = EnrichmentRequest.model_validate({"website": "acme.com", "options": {"cache": "refresh"}})
+    base = run_key(req, engine="catalog", model=None, knowledge_version="1")
+    assert base == run_key(refresh, engine="catalog", model=None, knowledge_version="1")
+    assert base != run_key(req, engine="llm", model="m", knowledge_version="1")
+    assert base != run_key(req, engine="catalog", model=None, knowledge_version="2")
+    assert blueprint_id_for(base).startswith("bp_") and len(blueprint_id_for(base)) == 27
