@@ -5,8 +5,9 @@ kept in agreement with its reference ``score.py``: a rubric holds two ICP checks
 section; a group is hit when one of its phrases occurs in the normalised text of one item of that
 section; ``score = max(0, (hits - must_not groups hit) / (2 + groups))``. One quirk is kept on purpose
 so numbers agree with the reference: a section given as an object (our ``{"data_points": [...]}``)
-is read as one item holding every string inside it (``why``, ``example``... count too). ``strict=True``
-reads each data point's name and description only, as the README words it.
+is read as one item holding every string inside it (``example``, ``evidence``... count too).
+``strict=True`` unwraps it and reads each data point like a flat list item: its name and description
+fields (``name``, ``description``, ``why``... as the reference reads list items) only.
 """
 
 from __future__ import annotations
