@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     blueprint_model: str = Field(default="gpt-4o-mini", validation_alias="BLUEPRINT_MODEL")
     blueprint_engine: Engine = Field(default="auto", validation_alias="BLUEPRINT_ENGINE")
     llm_timeout_s: float = Field(default=60.0, gt=0, validation_alias="BLUEPRINT_LLM_TIMEOUT_S")
+    # Azure OpenAI's deployment-style endpoints need ``?api-version=`` (its /openai/v1/ endpoint does not)
+    openai_api_version: str | None = Field(default=None, validation_alias="OPENAI_API_VERSION")
+    llm_max_calls: int = Field(default=6, ge=4, le=20, validation_alias="BLUEPRINT_LLM_MAX_CALLS")
+    llm_max_prompt_tokens: int = Field(
+        default=15_000, ge=4_000, validation_alias="BLUEPRINT_LLM_MAX_PROMPT_TOKENS"
+    )
+    llm_max_tool_calls: int = Field(default=2, ge=0, le=4, validation_alias="BLUEPRINT_LLM_MAX_TOOL_CALLS")
 
     # Providers
     apollo_api_key: SecretStr | None = Field(default=None, validation_alias="APOLLO_API_KEY")
