@@ -39,6 +39,7 @@ class _Server(uvicorn.Server):
 
 class UvicornThread:
     def __init__(self, app: Any, *, startup_timeout: float = 30.0, **config: Any) -> None:
+        self.app = app  # kept for tests: e.g. ``server.app.state.runner``
         config.setdefault("log_level", "warning")
         config.setdefault("lifespan", "on")
         self.config = uvicorn.Config(app, host="127.0.0.1", port=0, **config)
