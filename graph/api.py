@@ -7,7 +7,7 @@ import concurrent.futures
 from collections.abc import Iterable
 from typing import Any
 
-from graph.cache import RunCache
+from graph.cache import open_run_cache
 from graph.run import BlueprintRunner
 from graph.schemas import ICP, Blueprint, EnrichmentRequest, Options
 from graph.settings import get_settings
@@ -53,7 +53,7 @@ async def agenerate_blueprint(
     """
     request = _request(website, icp, sample_domains, options, use_cache)
     settings = get_settings()
-    cache = RunCache(settings.cache_dir, ttl_s=settings.cache_ttl_s, page_ttl_s=settings.page_cache_ttl_s)
+    cache = open_run_cache(settings)
     runner = BlueprintRunner(settings=settings, cache=cache)
     try:
         blueprint, _ = await runner.generate(request, engine=engine, model=model)

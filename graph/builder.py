@@ -63,7 +63,9 @@ def node_output(name: str, update: dict[str, Any]) -> Any:
     key = NODE_OUTPUT_KEYS.get(name)
     if name == "fetch_site":
         site = update.get("site")
-        return {"pages": [p.url for p in site.pages], "words": site.word_count(), "errors": site.errors} if site else None
+        if site is None:
+            return None
+        return {"pages": [p.url for p in site.pages], "words": site.word_count(), "errors": site.errors}
     return _jsonable(update.get(key)) if key else None
 
 
@@ -95,7 +97,7 @@ def build_graph(*, coverage: Node | None = None) -> CompiledStateGraph[Any, Any,
     if coverage is not None:
         nodes["coverage"] = coverage
     for name, fn in nodes.items():
-        builder.add_node(name, instrumented(name, fn))
+        builder.add_node(name, instrumented(name, fn))  # type: ignore[call-overload]
     builder.add_edge(START, "fetch_site")
     builder.add_edge("fetch_site", "analyze_company")
     builder.add_edge("analyze_company", "resolve_icp")

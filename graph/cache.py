@@ -16,11 +16,14 @@ import logging
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import diskcache
 
-__all__ = ["RunCache"]
+if TYPE_CHECKING:
+    from graph.settings import Settings
+
+__all__ = ["AsyncPageCache", "AsyncResponseCache", "RunCache", "open_run_cache"]
 
 log = logging.getLogger(__name__)
 CACHE_ERRORS = (OSError, sqlite3.Error, diskcache.Timeout)
@@ -105,6 +108,14 @@ class RunCache:
     def set_page(self, url: str, html: str) -> None:
         self._safe("set", f"page:{url}", html, expire=self.page_ttl_s or None)
 
+    # ── provider responses (JSON dicts) ──
+    def get_json(self, key: str) -> dict[str, Any] | None:
+        raw = self._safe("get", f"json:{key}")
+        return json.loads(raw) if isinstance(raw, str) else None
+
+    def set_json(self, key: str, value: dict[str, Any], ttl_s: int) -> None:
+        self._safe("set", f"json:{key}", json.dumps(value, separators=(",", ":")), expire=ttl_s or None)
+
     # ── admin ──
     def stats(self) -> dict[str, Any]:
         cache = self._open()
@@ -119,6 +130,19 @@ class RunCache:
         return int(self._safe("clear") or 0)
 
 
+class AsyncResponseCache:
+    """The provider clients' response cache (``tools.http.ResponseCache``) over the run cache."""
+
+    def __init__(self, cache: RunCache) -> None:
+        self._cache = cache
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        return await asyncio.to_thread(self._cache.get_json, key)
+
+    async def set(self, key: str, value: dict[str, Any], ttl_s: int) -> None:
+        await asyncio.to_thread(self._cache.set_json, key, value, ttl_s)
+
+
 class AsyncPageCache:
     """The website reader's page cache, backed by the run cache's folder, off the event loop."""
 
@@ -130,3 +154,17 @@ class AsyncPageCache:
 
     async def set(self, url: str, html: str) -> None:
         await asyncio.to_thread(self._cache.set_page, url, html)
+
+
+def open_run_cache(settings: Settings) -> RunCache:
+    """The run cache the settings ask for: Redis when ``BLUEPRINT_CACHE_URL`` is set, else diskcache.
+
+    Nothing connects here; both backends open lazily and degrade to uncached with one warning.
+    """
+    if settings.cache_url:
+        from graph.cache_redis import RedisRunCache  # redis is only imported when it is configured
+
+        return RedisRunCache(
+            settings.cache_url, ttl_s=settings.cache_ttl_s, page_ttl_s=settings.page_cache_ttl_s
+        )
+    return RunCache(settings.cache_dir, ttl_s=settings.cache_ttl_s, page_ttl_s=settings.page_cache_ttl_s)

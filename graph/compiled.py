@@ -4,5 +4,6 @@ Importing this module compiles the graph (no I/O, no clients); ``from graph impo
 """
 
 from graph.builder import build_graph
+from graph.nodes.coverage import coverage
 
-graph = build_graph()
+graph = build_graph(coverage=coverage)

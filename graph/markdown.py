@@ -47,16 +47,18 @@ def render_markdown(bp: Blueprint) -> str:
     lines += _section("Firmographic — qualify the account", bp.firmographic)
     lines += _section("Technographic — what they run", bp.technographic)
     lines += _section("Personalization — why now", bp.personalization)
-    lines += ["## Sources", "", "| Source | Kind | Provides | Field paths | Access | Cost |", "|---|---|---|---|---|---|"]
+    lines += ["## Sources", "", "| Source | Kind | Provides | Field paths | Access | Cost |",
+              "|---|---|---|---|---|---|"]
     for s in bp.sources:
         fields = "; ".join(f"`{k}` ← `{v}`" for k, v in s.fields.items())
         lines.append(f"| {_cell(s.name)} | {s.kind} | {_cell(', '.join(s.provides))} | {_cell(fields)} | "
                      f"{_cell(s.access)} | {_cell(s.cost)} |")
     lines += ["", "## Collection plan", "", "| # | Method | Data points | Provider order | Cadence | $/1k leads |",
               "|---|---|---|---|---|---|"]
-    for i, m in enumerate(bp.collection_methods, 1):
-        lines.append(f"| {i} | {m.method} | {_cell(', '.join(m.data_points))} | "
-                     f"{_cell(' → '.join(m.provider_order))} | {_cell(m.cadence)} | {m.est_cost_per_1k_leads_usd:,.2f} |")
+    for i, plan in enumerate(bp.collection_methods, 1):
+        lines.append(f"| {i} | {plan.method} | {_cell(', '.join(plan.data_points))} | "
+                     f"{_cell(' → '.join(plan.provider_order))} | {_cell(plan.cadence)} | "
+                     f"{plan.est_cost_per_1k_leads_usd:,.2f} |")
     if bp.coverage:
         lines += ["", f"## Coverage on {bp.coverage.sample_size} sample domains", ""]
         for key, by_source in bp.coverage.by_data_point.items():

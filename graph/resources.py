@@ -28,6 +28,7 @@ class Resources:
     settings: Settings
     site_client: httpx.AsyncClient
     page_cache: Any = None  # tools.website.PageCache when a cache is available
+    response_cache: Any = None  # tools.http.ResponseCache for provider answers
     extras: dict[str, Any] = field(default_factory=dict)  # provider clients, LLM, opened by their modules
     _closers: list[Any] = field(default_factory=list)
 
@@ -52,9 +53,12 @@ def _build(settings: Settings) -> Resources:
 
 
 @contextlib.asynccontextmanager
-async def open_resources(settings: Settings | None = None, *, page_cache: Any = None) -> AsyncIterator[Resources]:
+async def open_resources(
+    settings: Settings | None = None, *, page_cache: Any = None, response_cache: Any = None
+) -> AsyncIterator[Resources]:
     resources = _build(settings or get_settings())
     resources.page_cache = page_cache
+    resources.response_cache = response_cache
     try:
         yield resources
     finally:

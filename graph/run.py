@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.cache import AsyncPageCache, RunCache
+from graph.cache import AsyncPageCache, AsyncResponseCache, RunCache
 from graph.fingerprint import blueprint_id_for, run_key
 from graph.knowledge import load_knowledge
 from graph.resources import Resources, open_resources, use_resources
@@ -99,12 +99,13 @@ class BlueprintRunner:
         blueprint_id = blueprint_id_for(key)
         mode = request.options.cache
         cache = self.cache if mode != "bypass" and self.cache is not None else None
-        if cache is not None and not await asyncio.to_thread(lambda: cache.available):
+        if cache is not None and not await asyncio.to_thread(getattr, cache, "available"):
             cache = None
         if mode == "use" and cache is not None:
             hit = await asyncio.to_thread(cache.get, key)
             if hit is not None:
-                yield {"event": "run_started", "data": {"blueprint_id": blueprint_id, "cache": "hit", "engine": resolved}}
+                started = {"blueprint_id": blueprint_id, "cache": "hit", "engine": resolved}
+                yield {"event": "run_started", "data": started}
                 yield {"event": "blueprint", "data": _as_hit(hit)}
                 yield {"event": "done", "data": {}}
                 return
@@ -179,7 +180,7 @@ class BlueprintRunner:
             flight.publish("error", exc.to_dict(), exc)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the last line of defence: logged with its trace, reported without
+        except Exception as exc:
             log.exception("run failed unexpectedly")
             flight.error = BlueprintError(f"internal error ({type(exc).__name__})")
             flight.publish("error", flight.error.to_dict(), flight.error)
@@ -225,7 +226,9 @@ class BlueprintRunner:
             resources = self.resources
             if resources is None:
                 page_cache = AsyncPageCache(cache) if cache is not None and reuse_pages else None
-                resources = await stack.enter_async_context(open_resources(self.settings, page_cache=page_cache))
+                responses = AsyncResponseCache(cache) if cache is not None else None
+                resources = await stack.enter_async_context(
+                    open_resources(self.settings, page_cache=page_cache, response_cache=responses))
             elif not reuse_pages and resources.page_cache is not None:
                 resources = dataclasses.replace(resources, page_cache=None)  # same clients, no cached pages
             stack.enter_context(use_resources(resources))

@@ -106,7 +106,9 @@ class ICP(_Strict):
 class Options(_Strict):
     engine: Literal["auto", "catalog", "llm"] = "auto"
     max_data_points: int = Field(default=10, ge=1, le=30, description="Data points per section.")
-    providers: list[Literal["apollo", "clearbit"]] = Field(default_factory=lambda: ["apollo", "clearbit"])
+    providers: list[Literal["apollo", "clearbit"]] = Field(
+        default_factory=lambda: ["apollo", "clearbit"]  # type: ignore[arg-type]
+    )
     cache: Literal["use", "refresh", "bypass"] = "use"
     credit_budget: int | None = Field(
         default=None, ge=0, le=10_000, description="Most provider credits the coverage probe may spend."
@@ -246,7 +248,7 @@ class Coverage(BaseModel):
     domains_enriched: dict[str, int] = Field(default_factory=dict)
 
 
-class Warning(BaseModel):  # noqa: A001 - the contract's name
+class Warning(BaseModel):
     code: str
     message: str
     node: str | None = None

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal, Required, TypedDict
 from pydantic import BaseModel, Field
 
 from graph.schemas import (
-    Company,
     CollectionMethod,
+    Company,
     Coverage,
     LLMUsage,
     ProviderUsage,

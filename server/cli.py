@@ -16,7 +16,13 @@ from typing import Annotated, Any, Literal
 import typer
 from pydantic import ValidationError
 
-from tools.errors import BlueprintError, InsufficientInformation, InvalidRequest, UpstreamError, UpstreamTimeout
+from tools.errors import (
+    BlueprintError,
+    InsufficientInformation,
+    InvalidRequest,
+    UpstreamError,
+    UpstreamTimeout,
+)
 
 __all__ = ["app"]
 
@@ -93,13 +99,13 @@ class _Progress:
 
 
 async def _generate(request: Any, engine: str | None, progress: _Progress) -> Any:
-    from graph.cache import RunCache
+    from graph.cache import open_run_cache
     from graph.run import BlueprintRunner
     from graph.schemas import Blueprint
     from graph.settings import get_settings
 
     settings = get_settings()
-    cache = RunCache(settings.cache_dir, ttl_s=settings.cache_ttl_s, page_ttl_s=settings.page_cache_ttl_s)
+    cache = open_run_cache(settings)
     runner = BlueprintRunner(settings=settings, cache=cache)
     try:
         async for event in runner.stream(request, engine=engine):
@@ -197,21 +203,22 @@ def evaluate(
     out: Annotated[Path | None, typer.Option(help="Write <id>.json blueprints and report.json here.")] = None,
     engine: Annotated[Literal["auto", "catalog", "llm"], typer.Option()] = "catalog",
     generic: Annotated[bool, typer.Option(help="Also score a deliberately generic blueprint (the floor).")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every missed rubric group.")] = False,
 ) -> None:
     """Run every case (sites served on loopback) and print per-case, per-section and mean recall."""
     from server.eval_command import run_eval_cli
 
-    raise typer.Exit(run_eval_cli(cases, out=out, engine=engine, with_generic=generic))
+    raise typer.Exit(run_eval_cli(cases, out=out, engine=engine, with_generic=generic, verbose=verbose))
 
 
 @cache_app.command("stats")
 def cache_stats() -> None:
     """Show where the cache is and what it holds."""
-    from graph.cache import RunCache
+    from graph.cache import open_run_cache
     from graph.settings import get_settings
 
     s = get_settings()
-    cache = RunCache(s.cache_dir, ttl_s=s.cache_ttl_s)
+    cache = open_run_cache(s)
     typer.echo(json.dumps(cache.stats(), indent=2))
     cache.close()
 
@@ -219,11 +226,11 @@ def cache_stats() -> None:
 @cache_app.command("clear")
 def cache_clear() -> None:
     """Remove every cached blueprint and page."""
-    from graph.cache import RunCache
+    from graph.cache import open_run_cache
     from graph.settings import get_settings
 
     s = get_settings()
-    cache = RunCache(s.cache_dir, ttl_s=s.cache_ttl_s)
+    cache = open_run_cache(s)
     removed = cache.clear()
     cache.close()
-    typer.echo(f"removed {removed} entries from {s.cache_dir}")
+    typer.echo(f"removed {removed} entries from {cache.stats().get('url', s.cache_dir)}")

@@ -8,6 +8,8 @@ none, the seller category's typical markets.
 
 from __future__ import annotations
 
+from typing import Any
+
 from graph.engine.analysis import score_cues
 from graph.engine.text import Zone
 from graph.knowledge import KnowledgeBase
@@ -88,7 +90,7 @@ def resolve_icp(
     targeting = targeting_for(market, kb, icp)
     top = targeting.verticals[0] if targeting.verticals else None
     band = kb.verticals[top.id].size_band if top else None
-    inferred = {
+    inferred: dict[str, Any] = {
         "industries": _labels(kb, targeting),
         "buyer_titles": _titles(kb, targeting),
         "company_size": {"min_employees": band.min_employees, "max_employees": band.max_employees} if band else {},
@@ -101,7 +103,7 @@ def resolve_icp(
     if icp is None or icp.is_empty():
         return ResolvedICP(source="inferred", confidence=confidence, evidence=evidence, **inferred), targeting
 
-    provided: dict[str, object] = {
+    provided: dict[str, Any] = {
         "industries": icp.industries,
         "buyer_titles": icp.buyer_titles,
         "company_size": icp.company_size.model_dump() if icp.company_size else {},
@@ -119,6 +121,6 @@ def resolve_icp(
         notes=icp.notes,
         inferred_fields=inferred_fields,
         evidence=evidence,
-        **filled,  # type: ignore[arg-type]
+        **filled,
     )
     return resolved, targeting

@@ -39,14 +39,14 @@ def _market_relevance(spec: DataPointSpec, kb: KnowledgeBase, targeting: MarketS
     best, reason = 0.0, ""
     for v in targeting.verticals:
         vertical = kb.verticals[v.id]
-        if spec.key in vertical.data_points or v.id in spec.applies_to.verticals:
-            if v.score > best:
-                best, reason = v.score, vertical.name
+        claims = spec.key in vertical.data_points or v.id in spec.applies_to.verticals
+        if claims and v.score > best:
+            best, reason = v.score, vertical.name
     for c in targeting.categories[:3]:
         category = kb.categories[c.id]
-        if spec.key in category.data_points or c.id in spec.applies_to.categories:
-            if c.score > best:
-                best, reason = c.score, category.name
+        claims = spec.key in category.data_points or c.id in spec.applies_to.categories
+        if claims and c.score > best:
+            best, reason = c.score, category.name
     if spec.applies_to.motions and set(spec.applies_to.motions) & set(targeting.motions):
         best = max(best, MOTION_PRIOR)
     if spec.applies_to.any and best < GENERIC_PRIOR:

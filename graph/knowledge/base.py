@@ -61,7 +61,8 @@ class KnowledgeBase:
                          if c not in self.categories]
             problems += [f"data point {dp.key}: source {r.source} is an API and needs a field path"
                          for r in dp.sources if r.source in PROVIDER_SHAPES and not r.field]
-        for owner in [*self.verticals.values(), *self.categories.values()]:
+        owners: list[Vertical | ProductCategory] = [*self.verticals.values(), *self.categories.values()]
+        for owner in owners:
             refs = [*owner.data_points, *owner.exclude_data_points]
             problems += [f"{owner.id}: unknown data point {k!r}" for k in refs if k not in self.data_points]
         for vertical in self.verticals.values():

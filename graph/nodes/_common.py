@@ -27,7 +27,7 @@ def request_of(state: BlueprintState) -> EnrichmentRequest:
     data: dict[str, Any] = {"website": state["website"]}
     for key in ("icp", "sample_domains", "options"):
         if state.get(key) is not None:
-            data[key] = state[key]  # type: ignore[literal-required]
+            data[key] = state.get(key)
     return EnrichmentRequest.model_validate(data)
 
 

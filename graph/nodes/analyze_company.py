@@ -10,7 +10,7 @@ from graph.engine.analysis import analyze_seller
 from graph.engine.text import Zone
 from graph.nodes._common import knowledge, request_of
 from graph.nodes._llm import refine
-from graph.schemas import Company
+from graph.schemas import Company, Evidence
 from graph.state import BlueprintState, Context, MarketSignals
 from tools.errors import InsufficientInformation
 
@@ -46,5 +46,12 @@ async def analyze_company(state: BlueprintState, runtime: Runtime[Context]) -> d
                          "pages_read": len(site.pages),
                          "supply": ["icp.industries", "icp.buyer_titles", "icp.company_size"]},
             )
+    for provider, facts in (state.get("provider_evidence") or {}).items():
+        summary = "; ".join(f"{k}: {v if not isinstance(v, list) else ', '.join(map(str, v[:8]))}"
+                            for k, v in facts.items() if k in {"industry", "keywords", "sub_industry", "tags",
+                                                               "estimated_num_employees", "employees"})
+        if summary:
+            company.evidence.append(Evidence(claim=f"{provider} record of the seller", snippet=summary[:300],
+                                             source=provider, confidence=0.7))
     (company, market), updates = await refine("analyze_company", state, runtime, (company, market), kb=kb)
     return {"company": company, "market": market, **updates}

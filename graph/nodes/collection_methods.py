@@ -15,6 +15,6 @@ __all__ = ["collection_methods"]
 
 async def collection_methods(state: BlueprintState, runtime: Runtime[Context]) -> dict[str, Any]:
     kb = await knowledge()
-    sections = {name: state[name].data_points  # type: ignore[literal-required]
+    sections = {name: state[name].data_points
                 for name in ("firmographic", "technographic", "personalization")}
     return {"collection_methods": plan_collection(kb, sections)}

@@ -16,5 +16,5 @@ __all__ = ["sources"]
 async def sources(state: BlueprintState, runtime: Runtime[Context]) -> dict[str, Any]:
     kb = await knowledge()
     chosen = [dp for name in ("firmographic", "technographic", "personalization")
-              for dp in state[name].data_points]  # type: ignore[literal-required]
+              for dp in state[name].data_points]
     return {"sources": plan_sources(kb, chosen)}
