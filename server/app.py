@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from graph.cache import AsyncPageCache, RunCache
+from graph.cache import AsyncPageCache, open_run_cache
 from graph.fingerprint import package_version
 from graph.knowledge import load_knowledge
 from graph.resources import open_resources
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         active = settings or get_settings()
-        cache = RunCache(active.cache_dir, ttl_s=active.cache_ttl_s, page_ttl_s=active.page_cache_ttl_s)
+        cache = open_run_cache(active)
         # opening probes the folder: an unusable one is logged once and the service runs uncached
         available = await asyncio.to_thread(lambda: cache.available)
         await asyncio.to_thread(load_knowledge)  # a broken knowledge base should stop startup, not a request
