@@ -54,6 +54,7 @@ class MarketSignals(BaseModel):
     verticals: list[Scored] = Field(default_factory=list, description="Who the seller sells to, best first.")
     motions: list[str] = Field(default_factory=list)
     horizontal: bool = False
+    segment: str | None = Field(default=None, description="smb | mid_market | enterprise, when the site says so.")
     icp_driven: bool = Field(default=False, description="Verticals come from a provided ICP, not the site.")
 
 

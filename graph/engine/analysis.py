@@ -34,6 +34,16 @@ HORIZONTAL_CUES = (
     "every industry", "all industries", "any industry", "businesses of all sizes", "any business",
     "every kind of business", "small businesses", "small business owners", "every type of business",
 )
+# Company-size segments a seller names ("built for mid-market finance teams"); a horizontal seller's ICP
+# is often a segment rather than an industry.
+SEGMENT_CUES = {
+    "smb": ("small business", "small businesses", "smb", "smbs", "small and medium", "small and mid-sized",
+            "small to medium", "local businesses", "sole proprietors", "main street"),
+    "mid_market": ("mid-market", "midmarket", "mid-sized", "midsize", "mid-size", "growing companies",
+                   "scaling companies", "mid market"),
+    "enterprise": ("enterprise", "enterprises", "fortune 500", "fortune 1000", "global 2000", "large organizations",
+                   "multinational"),
+}
 GEOGRAPHIES = {
     "United States": ("united states", "u.s.", "usa", "all 50 states", "nationwide", "across the us"),
     "Canada": ("canada", "canadian"),
@@ -141,6 +151,13 @@ def _count_any(zones: Sequence[Zone], phrases: tuple[str, ...]) -> tuple[float, 
     return mass, best
 
 
+def _segment(zones: Sequence[Zone]) -> str | None:
+    """The size segment the seller names most (title and headings count more), if it names one clearly."""
+    masses = {name: _count_any(zones, cues)[0] for name, cues in SEGMENT_CUES.items()}
+    best = max(masses, key=lambda k: masses[k])
+    return best if masses[best] >= 2.0 and masses[best] >= 1.5 * sorted(masses.values())[-2] else None
+
+
 def _company_name(site: SiteSnapshot) -> str:
     home = site.home
     if home is None:
@@ -179,8 +196,13 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
         snippet, source = _evidence_snippet(zones, horizontal_phrase)
         company.evidence.append(Evidence(claim="horizontal: sells to businesses of every kind", snippet=snippet,
                                          source=source, confidence=0.6))
+    segment = _segment(zones)
+    if segment == "smb":
+        motions.add("smb")
+    elif segment == "enterprise":
+        motions.add("enterprise")
     market = MarketSignals(categories=categories[:5], verticals=verticals[:8], motions=sorted(motions),
-                           horizontal=horizontal)
+                           horizontal=horizontal, segment=segment)
     return SellerAnalysis(company=company, market=market, zones=zones)
 
 

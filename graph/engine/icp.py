@@ -13,12 +13,24 @@ from typing import Any
 from graph.engine.analysis import score_cues
 from graph.engine.text import Zone
 from graph.knowledge import KnowledgeBase
+from graph.knowledge.models import SizeBand
 from graph.schemas import ICP, Company, Evidence, ResolvedICP
 from graph.state import MarketSignals, Scored
 
 __all__ = ["resolve_icp", "targeting_for"]
 
 MIN_VERTICAL = 0.15
+SEGMENT_LABELS = {
+    "smb": "Small and medium-sized businesses",
+    "mid_market": "Mid-market companies",
+    "enterprise": "Enterprises",
+}
+SEGMENT_SIZE = {
+    "smb": {"min_employees": 1, "max_employees": 200},
+    "mid_market": {"min_employees": 100, "max_employees": 2500},
+    "enterprise": {"min_employees": 1000, "max_employees": None},
+}
+SMB_VERTICAL = "small_businesses_smb"
 FALLBACK_SCALE = 0.6
 
 
@@ -48,6 +60,8 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
         typical = kb.categories[cat.id].typical_verticals
         known = {v.id for v in verticals}
         for rank, vid in enumerate(typical[:3]):
+            if vid == SMB_VERTICAL and market.segment in {"mid_market", "enterprise"}:
+                continue  # the site says who it is for, and it is not small businesses
             if vid not in known and vid in kb.verticals:
                 score = round(cat.score * FALLBACK_SCALE * (1 - 0.15 * rank), 4)
                 verticals.append(Scored(id=vid, score=score, evidence=[f"typical market of {cat.id}"]))
@@ -68,11 +82,20 @@ def _relative(items: list[Scored], keep: float) -> list[Scored]:
 
 def _labels(kb: KnowledgeBase, targeting: MarketSignals) -> list[str]:
     out: list[str] = []
+    if targeting.horizontal and targeting.segment:
+        # a horizontal seller's market is a size segment across industries, then the industries it shows
+        out.append(f"{SEGMENT_LABELS[targeting.segment]} (all industries)")
     top = targeting.verticals[0].score if targeting.verticals else 0
     for v in targeting.verticals[:3]:
         if v.score >= 0.45 * top:
             out += kb.verticals[v.id].industry_labels[:2]
     return list(dict.fromkeys(out))
+
+
+def _size(band: SizeBand | None, targeting: MarketSignals) -> dict[str, int | None]:
+    if targeting.segment and (targeting.horizontal or band is None):
+        return dict(SEGMENT_SIZE[targeting.segment])
+    return {"min_employees": band.min_employees, "max_employees": band.max_employees} if band else {}
 
 
 def _titles(kb: KnowledgeBase, targeting: MarketSignals) -> list[str]:
@@ -93,7 +116,7 @@ def resolve_icp(
     inferred: dict[str, Any] = {
         "industries": _labels(kb, targeting),
         "buyer_titles": _titles(kb, targeting),
-        "company_size": {"min_employees": band.min_employees, "max_employees": band.max_employees} if band else {},
+        "company_size": _size(band, targeting),
         "geographies": company.geographies or [],
         "technologies": company.integrations[:12],
     }
