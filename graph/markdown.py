@@ -16,6 +16,15 @@ def _cell(text: object) -> str:
     return str(text or "").replace("|", "\\|").replace("\n", " ")
 
 
+def _size(band: dict[str, int | None]) -> str:
+    lo, hi = band.get("min_employees"), band.get("max_employees")
+    if lo and hi:
+        return f"{lo:,}–{hi:,} employees"
+    if lo:
+        return f"{lo:,}+ employees"
+    return f"up to {hi:,} employees" if hi else "—"
+
+
 def _section(title: str, section: Section) -> list[str]:
     lines = [f"## {title}", ""]
     if not section.data_points:
@@ -40,7 +49,7 @@ def render_markdown(bp: Blueprint) -> str:
         "",
         f"- **Industries:** {', '.join(icp.industries) or '—'}",
         f"- **Buyer titles:** {', '.join(icp.buyer_titles) or '—'}",
-        f"- **Company size:** {icp.company_size or '—'}",
+        f"- **Company size:** {_size(icp.company_size)}",
         f"- **Geographies:** {', '.join(icp.geographies) or '—'}",
         "",
     ]

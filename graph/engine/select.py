@@ -9,6 +9,7 @@ the data point's weight. A market that excludes a data point removes it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -110,16 +111,24 @@ def _priority(rank: int, total: int, score: float, top: float) -> str:
     return "nice"
 
 
+def soft_lower(text: str) -> str:
+    """Lower-case for use mid-sentence, keeping acronyms and brand casing (ELD, QuickBooks, POS)."""
+    return " ".join(w if (w[1:] and any(c.isupper() for c in w[1:])) else w.lower() for w in text.split())
+
+
+_ARTICLE = re.compile(r"\b([Aa]) (?=[aeioAEIO])")
+
+
 def write_why(candidate: Candidate, company: Company, kb: KnowledgeBase, targeting: MarketSignals) -> str:
     segment = candidate.reason if candidate.reason and candidate.reason != "generic" else (
         kb.verticals[targeting.verticals[0].id].name if targeting.verticals else "target")
-    offering = (company.offering or "its product").lower()
+    offering = soft_lower(company.offering or "its product")
     evidence = f'"{candidate.evidence}"' if candidate.evidence else ""
     why = candidate.spec.why.format(seller=company.name or "The seller", offering=offering,
-                                    segment=segment.lower(), evidence=evidence)
+                                    segment=soft_lower(segment), evidence=evidence)
     if candidate.evidence and "{evidence}" not in candidate.spec.why:
         why += f' The site says: "{candidate.evidence}"'
-    return why.strip()
+    return _ARTICLE.sub(lambda m: f"{m.group(1)}n ", why.strip())
 
 
 def select_section(
