@@ -81,7 +81,7 @@ def studio(tmp_path: Path) -> Iterator[str]:
 async def test_langgraph_dev_streams_a_run_of_the_graph(studio: str, site: SiteServer) -> None:
     client = get_client(url=studio)
     thread = await client.threads.create()
-    inputs = {
+    inputs: dict[str, Any] = {
         "website": site.url,
         "icp": {"industries": ["restaurants"], "geographies": ["United States"]},
         "options": {"engine": "catalog", "max_data_points": 6},
@@ -99,7 +99,9 @@ async def test_langgraph_dev_streams_a_run_of_the_graph(studio: str, site: SiteS
     assert set(updated) >= SECTIONS, updated
     assert {c.get("node") for c in custom if c.get("event") == "node_completed"} >= SECTIONS
     state = await client.threads.get_state(thread["thread_id"])
-    blueprint = Blueprint.model_validate(state["values"]["blueprint"])
+    values = state["values"]
+    assert isinstance(values, dict)
+    blueprint = Blueprint.model_validate(values["blueprint"])
     assert blueprint.icp.source == "provided"
     assert len(blueprint.firmographic.data_points) <= 6
     assert site.hits["/"] == 1
