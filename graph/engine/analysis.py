@@ -30,6 +30,15 @@ CHANNEL_CUES = (
     "white-label", "white label", "channel partners", "managed service providers", "for consultants",
     "partner portal", "multi-tenant", "multi-client",
 )
+# When a seller sells through partners, the partner is the buyer: which market the partners are in.
+PARTNER_VERTICALS = {
+    "msps_it_services": ("msp", "msps", "managed service providers", "managed services providers", "it providers",
+                         "solution providers", "value-added resellers", "vars"),
+    "marketing_agencies": ("agencies", "agency partners", "for agencies", "white-label", "white label"),
+    "accounting_firms": ("accountants", "accounting firms", "cpa firms", "bookkeepers", "accounting partners"),
+    "professional_services_consulting": ("consultants", "consulting partners", "implementation partners"),
+    "insurance_agencies": ("independent agents", "insurance agents", "agency partners"),
+}
 HORIZONTAL_CUES = (
     "every industry", "all industries", "any industry", "businesses of all sizes", "any business",
     "every kind of business", "small businesses", "small business owners", "every type of business",
@@ -151,6 +160,17 @@ def _count_any(zones: Sequence[Zone], phrases: tuple[str, ...]) -> tuple[float, 
     return mass, best
 
 
+def _partner_buyers(verticals: list[Scored], zones: Sequence[Zone], kb: KnowledgeBase) -> list[Scored]:
+    """A channel seller's buyer is the partner: lift the partner market named most to the top."""
+    masses = {vid: _count_any(zones, cues) for vid, cues in PARTNER_VERTICALS.items() if vid in kb.verticals}
+    vid, (mass, phrase) = max(masses.items(), key=lambda kv: kv[1][0], default=("", (0.0, "")))
+    if mass < 2.0:
+        return verticals
+    top = max((v.score for v in verticals), default=0.0)
+    lifted = Scored(id=vid, score=round(max(top, 0.9), 4), evidence=[f"partners: {phrase}"])
+    return sorted([lifted, *[v for v in verticals if v.id != vid]], key=lambda s: s.score, reverse=True)
+
+
 def _segment(zones: Sequence[Zone]) -> str | None:
     """The size segment the seller names most (title and headings count more), if it names one clearly."""
     masses = {name: _count_any(zones, cues)[0] for name, cues in SEGMENT_CUES.items()}
@@ -196,6 +216,8 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
         snippet, source = _evidence_snippet(zones, horizontal_phrase)
         company.evidence.append(Evidence(claim="horizontal: sells to businesses of every kind", snippet=snippet,
                                          source=source, confidence=0.6))
+    if channel_mass >= 2.0:
+        verticals = _partner_buyers(verticals, zones, kb)
     segment = _segment(zones)
     if segment == "smb":
         motions.add("smb")

@@ -131,6 +131,32 @@ def write_why(candidate: Candidate, company: Company, kb: KnowledgeBase, targeti
     return _ARTICLE.sub(lambda m: f"{m.group(1)}n ", why.strip())
 
 
+INTEGRATION_SOURCES = ["builtwith", "wappalyzer", "apollo", "careers_page"]
+
+
+def integration_targets(company: Company, kb: KnowledgeBase) -> DataPoint | None:
+    """The tools the seller says it integrates with, as a technographic target of their own."""
+    tools = company.integrations[:8]
+    if len(tools) < 2:
+        return None
+    seller = company.name or "the seller"
+    listed = ", ".join(tools)
+    return DataPoint(
+        key="integrated_tools_in_use",
+        name=f"Runs a tool {seller} integrates with ({listed})",
+        description=f"Whether the lead already uses one of the tools {seller} names as integrations: {listed}. "
+                    "Each is a ready-made integration story and a list filter for technographic targeting.",
+        why=f"{seller} names these integrations on its own site; a lead already on one of them onboards faster "
+            "and hears a concrete 'works with what you run' message.",
+        priority="should",
+        value_type="list",
+        example=f"Uses {tools[0]} (detected on the lead's site and in job posts)",
+        qualification_rule=f"Uses at least one of: {listed}",
+        source_ids=[s for s in INTEGRATION_SOURCES if s in kb.sources],
+        evidence=f"Integrations named on the site: {listed}",
+    )
+
+
 def select_section(
     section: str,
     kb: KnowledgeBase,
@@ -142,7 +168,7 @@ def select_section(
 ) -> list[DataPoint]:
     ranked = rank_candidates(section, kb, targeting, zones, icp)[:limit]
     top = ranked[0].score if ranked else 1.0
-    return [
+    points = [
         DataPoint(
             key=c.spec.key,
             name=c.spec.name,
@@ -157,3 +183,9 @@ def select_section(
         )
         for i, c in enumerate(ranked)
     ]
+    extra = integration_targets(company, kb) if section == "technographic" else None
+    if extra is not None:
+        # right after the must-have incumbents: the seller's own integrations are strong targeting evidence
+        at = sum(1 for p in points if p.priority == "must")
+        points = [*points[:at], extra, *points[at:]][:limit]
+    return points

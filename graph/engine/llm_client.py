@@ -1,0 +1,134 @@
+"""The chat model of the LLM engine: built lazily from settings, one per model per :class:`Resources`.
+
+Any OpenAI-compatible endpoint works: OpenAI, Azure OpenAI (its ``/openai/v1/`` URL, or a deployment
+URL plus ``OPENAI_API_VERSION``), or a local server (Ollama, vLLM, llama.cpp) through
+``OPENAI_BASE_URL`` — a local server needs no key, so a placeholder is sent.
+
+Each :class:`Resources` owns its HTTP client (closed with it): the process-wide default client of
+langchain-openai is bound to the first event loop that used it, and ``generate_blueprint`` runs every
+call in a fresh loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import openai
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from graph.engine.llm_models import response_format
+from graph.resources import Resources
+from graph.schemas import LLMUsage
+from tools.errors import LLMError, UpstreamTimeout
+
+__all__ = ["Completion", "chat_model", "complete", "estimate_tokens", "parse"]
+
+M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
+
+RETRY_ATTEMPTS = 2  # one retry of a transient failure: more would blow the latency budget
+# transient: worth one more try. Timeouts are not retried: the node falls back instead of waiting twice.
+TRANSIENT = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
+PLACEHOLDER_KEY = "not-needed-for-local-servers"
+
+
+@dataclass
+class Completion:
+    message: AIMessage
+    usage: LLMUsage
+
+
+def estimate_tokens(text: str) -> int:
+    """A conservative token estimate (~3.5 characters per token for English and JSON); no tokenizer
+    download is needed, and the real count comes back in the response's usage."""
+    return len(text) * 2 // 7 + 1
+
+
+def _client_options(resources: Resources) -> dict[str, Any]:
+    settings = resources.settings
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else PLACEHOLDER_KEY
+    options: dict[str, Any] = {"api_key": SecretStr(key)}
+    if settings.openai_base_url:
+        options["base_url"] = settings.openai_base_url
+    if settings.openai_api_version:  # Azure deployment URLs: api-version query and api-key header
+        options["default_query"] = {"api-version": settings.openai_api_version}
+        host = urlsplit(settings.openai_base_url or "").hostname or ""
+        if host.endswith(".azure.com"):
+            options["default_headers"] = {"api-key": key}
+    return options
+
+
+def chat_model(resources: Resources, model: str) -> ChatOpenAI:
+    """The ``ChatOpenAI`` for ``model``, created on first use and cached in ``resources.extras``."""
+    models: dict[str, ChatOpenAI] = resources.extras.setdefault("llm", {})
+    if model not in models:
+        settings = resources.settings
+        if "llm_http" not in resources.extras:
+            http = openai.DefaultAsyncHttpxClient(timeout=settings.llm_timeout_s)
+            resources.extras["llm_http"] = http
+            resources.on_close(http.aclose)
+        models[model] = ChatOpenAI(
+            model=model,
+            timeout=settings.llm_timeout_s,
+            max_retries=0,  # retries are ours (bounded, transient errors only)
+            temperature=0,
+            http_async_client=resources.extras["llm_http"],
+            **_client_options(resources),
+        )
+    return models[model]
+
+
+def _usage(message: AIMessage) -> LLMUsage:
+    meta = message.usage_metadata
+    if meta:
+        return LLMUsage(calls=1, prompt_tokens=meta.get("input_tokens", 0),
+                        completion_tokens=meta.get("output_tokens", 0))
+    raw = (message.response_metadata or {}).get("token_usage") or {}
+    return LLMUsage(calls=1, prompt_tokens=int(raw.get("prompt_tokens") or 0),
+                    completion_tokens=int(raw.get("completion_tokens") or 0))
+
+
+async def complete(
+    llm: ChatOpenAI,
+    messages: Sequence[BaseMessage],
+    schema: type[BaseModel],
+    *,
+    tools: Sequence[dict[str, Any]] = (),
+) -> Completion:
+    """One chat completion answering ``schema`` as strict json_schema (or calling one of ``tools``)."""
+    bound = llm.bind(response_format=response_format(schema), **({"tools": list(tools)} if tools else {}))
+    runnable = bound.with_retry(retry_if_exception_type=TRANSIENT, stop_after_attempt=RETRY_ATTEMPTS,
+                                wait_exponential_jitter=True,
+                                exponential_jitter_params={"initial": 0.2, "max": 1.0})
+    try:
+        message = await runnable.ainvoke(list(messages))
+    except openai.APITimeoutError as exc:
+        raise UpstreamTimeout("The LLM endpoint did not answer in time.") from exc
+    except openai.APIStatusError as exc:
+        raise LLMError(f"The LLM endpoint answered HTTP {exc.status_code}.",
+                       details={"http_status": exc.status_code}) from exc
+    except openai.OpenAIError as exc:  # connection errors, unusable completions (length, refusals)
+        raise LLMError(f"The LLM endpoint failed ({type(exc).__name__}).") from exc
+    if not isinstance(message, AIMessage):
+        raise LLMError("The LLM endpoint returned no message.")
+    return Completion(message=message, usage=_usage(message))
+
+
+def parse(completion: Completion, schema: type[M]) -> M:
+    """The completion's JSON content as ``schema``; an :class:`LLMError` carrying the usage otherwise."""
+    content = completion.message.content
+    text = content if isinstance(content, str) else json.dumps(content)
+    try:
+        return schema.model_validate_json(text)
+    except ValidationError as exc:
+        kind = "invalid JSON" if any(e["type"] == "json_invalid" for e in exc.errors()) else "schema mismatch"
+        error = LLMError(f"The LLM's answer was not usable ({kind}).", details={"reason": kind})
+        error.usage = completion.usage  # type: ignore[attr-defined]  # counted even when unusable
+        raise error from exc

@@ -1,0 +1,259 @@
+"""Grounding: turn the model's drafts into the contract's models, keeping only what can be checked.
+
+* Catalog data points are rebuilt from the knowledge base (name, description, sources): the model
+  contributes the choice, the order, the priority and the ``why``.
+* A data point the model adds (origin ``llm``) keeps only sources that exist in the knowledge base and,
+  for API providers, field paths the knowledge base knows; everything invented is dropped and reported
+  in one ``llm_ungrounded`` warning per node.
+* Quotes must be found in the seller's own text; ids must be knowledge-base ids.
+
+No langchain import here: ``resolve_icp`` uses :func:`merge_icp_suggestion` on every engine path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import get_args
+
+from graph.engine.llm_models import AnalysisDraft, DraftSource, SectionDraft
+from graph.engine.select import Candidate
+from graph.engine.text import normalize
+from graph.knowledge import KnowledgeBase
+from graph.knowledge.models import ValueType
+from graph.schemas import ICP, Company, DataPoint, Evidence, ResolvedICP, Section, Warning
+from graph.state import MarketSignals, Scored
+from tools.site import SiteSnapshot
+
+__all__ = [
+    "Grounding",
+    "corpus_of",
+    "ground_analysis",
+    "ground_section",
+    "known_fields",
+    "merge_icp_suggestion",
+    "neutralize",
+]
+
+MAX_NEW = 3
+MIN_QUOTE = 12
+_KEY = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
+_VALUE_TYPES = set(get_args(ValueType))
+_QUOTES = "\"'“”‘’…. "
+
+
+def neutralize(text: str) -> str:
+    """Untrusted text with the characters that could forge a prompt tag replaced by look-alikes."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def known_fields(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
+    """Every response field path the knowledge base knows per API source: the only ones a model may cite."""
+    cached = _FIELDS.get(kb.version)
+    if cached is None:
+        out: dict[str, set[str]] = {}
+        for spec in kb.data_points.values():
+            for ref in spec.sources:
+                source = kb.sources.get(ref.source)
+                if ref.field and source is not None and source.kind == "api":
+                    out.setdefault(ref.source, set()).add(ref.field)
+        cached = _FIELDS[kb.version] = {k: frozenset(v) for k, v in out.items()}
+    return cached
+
+
+_FIELDS: dict[str, dict[str, frozenset[str]]] = {}  # per knowledge-base version (computed on first use)
+
+
+def corpus_of(site: SiteSnapshot | None, extra: Iterable[str] = ()) -> str:
+    """The seller's own text, normalized, for checking that a quote is really a quote."""
+    parts: list[str] = list(extra)
+    for page in site.pages if site else []:
+        parts += [page.title, page.meta_description, *page.headings, page.text, *page.integrations,
+                  *page.customers, *page.testimonials, *page.pricing_hints]
+    return normalize(neutralize(" \n ".join(parts)))
+
+
+def quoted(snippet: str | None, corpus: str) -> bool:
+    text = normalize(neutralize(snippet or "")).strip(_QUOTES)
+    return len(text) >= MIN_QUOTE and text in corpus
+
+
+class Grounding:
+    """Collects what was dropped and reports it as one warning for the node."""
+
+    def __init__(self, node: str) -> None:
+        self.node = node
+        self.dropped: list[str] = []
+
+    def drop(self, what: str) -> None:
+        self.dropped.append(what)
+
+    def warnings(self) -> list[Warning]:
+        if not self.dropped:
+            return []
+        shown = "; ".join(self.dropped[:8]) + (f"; and {len(self.dropped) - 8} more" if len(self.dropped) > 8 else "")
+        return [Warning(code="llm_ungrounded", node=self.node,
+                        message=f"Dropped from the LLM's {self.node} answer (not in the knowledge base or the "
+                                f"seller's text): {shown}.")]
+
+
+# ───────────────────────────── sections ─────────────────────────────
+
+
+def _sources(key: str, drafts: Sequence[DraftSource], kb: KnowledgeBase, g: Grounding) -> list[str]:
+    fields = known_fields(kb)
+    kept: list[str] = []
+    for src in drafts:
+        sid = src.source_id.strip()
+        if sid not in kb.sources:
+            g.drop(f"source id {sid!r} for {key}")
+        elif sid in fields and src.field and src.field not in fields[sid]:
+            g.drop(f"field path {sid}:{src.field} for {key}")
+        elif sid in fields and not src.field:
+            g.drop(f"{sid} without a field path for {key}")
+        elif sid not in kept:
+            kept.append(sid)
+    return kept
+
+
+def ground_section(
+    section: str, draft: SectionDraft, candidates: Sequence[Candidate], kb: KnowledgeBase, corpus: str, limit: int
+) -> tuple[Section, list[Warning]]:
+    g = Grounding(section)
+    by_key = {c.spec.key: c for c in candidates}
+    out: list[DataPoint] = []
+    seen: set[str] = set()
+    new = 0
+    for dp in draft.data_points:
+        key = dp.key.strip().lower()
+        if key in seen or len(out) >= limit:
+            continue
+        why = dp.why.strip()[:600]
+        evidence = dp.evidence if quoted(dp.evidence, corpus) else None
+        candidate = by_key.get(key)
+        if candidate is not None:
+            spec = candidate.spec
+            out.append(DataPoint(
+                key=spec.key, name=spec.name, description=spec.description, why=why or spec.description,
+                priority=dp.priority, value_type=spec.value_type, example=spec.example,
+                qualification_rule=spec.qualification_rule, source_ids=[r.source for r in spec.sources],
+                evidence=evidence or candidate.evidence, origin="catalog"))
+        elif key in kb.data_points:
+            g.drop(f"data point {key} (not a candidate for this seller's {section})")
+            continue
+        else:
+            if new >= MAX_NEW or not _KEY.match(key) or not dp.name.strip() or not dp.description.strip():
+                g.drop(f"new data point {key!r} (malformed or over the limit of {MAX_NEW})")
+                continue
+            source_ids = _sources(key, dp.sources, kb, g)
+            if not source_ids:
+                g.drop(f"new data point {key} (no source from the knowledge base)")
+                continue
+            new += 1
+            out.append(DataPoint(
+                key=key, name=dp.name.strip()[:120], description=dp.description.strip()[:400],
+                why=why or dp.description.strip()[:400], priority=dp.priority,
+                value_type=dp.value_type if dp.value_type in _VALUE_TYPES else "string",
+                example=dp.example.strip()[:200], source_ids=source_ids, evidence=evidence, origin="llm"))
+        seen.add(key)
+    if not out:
+        raise ValueError(f"the LLM chose no usable data point for {section}")
+    return Section(data_points=out), g.warnings()
+
+
+# ───────────────────────────── analysis ─────────────────────────────
+
+
+def _rerank(ids: Sequence[str], catalog: Sequence[Scored], known: Iterable[str], what: str, g: Grounding,
+            keep: int) -> list[Scored]:
+    """The model's ids lead (at least their catalog score); the catalog's others stay, weaker."""
+    valid = set(known)
+    prior = {s.id: s for s in catalog}
+    out: list[Scored] = []
+    for rank, sid in enumerate(dict.fromkeys(ids)):
+        if sid not in valid:
+            g.drop(f"{what} id {sid!r}")
+            continue
+        base = prior.get(sid)
+        score = max(base.score if base else 0.0, round(0.8 - 0.1 * rank, 4))
+        out.append(Scored(id=sid, score=score, evidence=base.evidence if base else ["llm"]))
+    if not out:
+        return list(catalog)
+    chosen = {s.id for s in out}
+    out += [s.model_copy(update={"score": round(s.score * 0.6, 4)}) for s in catalog if s.id not in chosen]
+    return sorted(out, key=lambda s: s.score, reverse=True)[:keep]
+
+
+def _present(values: Sequence[str], corpus: str, limit: int) -> list[str]:
+    return [v.strip() for v in dict.fromkeys(values) if v.strip() and normalize(v) in corpus][:limit]
+
+
+def ground_analysis(
+    draft: AnalysisDraft, company: Company, market: MarketSignals, kb: KnowledgeBase, corpus: str
+) -> tuple[Company, MarketSignals, ResolvedICP, list[Warning]]:
+    g = Grounding("analyze_company")
+    categories = _rerank(draft.category_ids[:3], market.categories, kb.categories, "category", g, 5)
+    verticals = _rerank(draft.vertical_ids[:5], market.verticals, kb.verticals, "vertical", g, 8)
+    evidence: list[Evidence] = []
+    for item in draft.evidence[:10]:
+        if quoted(item.snippet, corpus):
+            evidence.append(Evidence(claim=item.claim.strip()[:160], snippet=item.snippet.strip()[:300],
+                                     source="website", confidence=0.7))
+        else:
+            g.drop(f"quote {item.snippet[:60]!r} (not on the website)")
+    motions = sorted(set(draft.motions) | ({"channel"} if draft.channel != "direct" else set())) or market.motions
+    top = kb.categories[categories[0].id] if categories else None
+    updated = company.model_copy(update={
+        "name": draft.name.strip()[:120] or company.name,
+        "summary": draft.summary.strip()[:600] or company.summary,
+        "offering": draft.offering.strip()[:160] or company.offering,
+        "category": top.name if top else company.category,
+        "category_id": top.id if top else company.category_id,
+        "categories": [s.id for s in categories[:3]],
+        "verticals": [s.id for s in verticals[:4]],
+        "markets_served": [m.strip()[:80] for m in draft.markets_served[:6] if m.strip()] or company.markets_served,
+        "channel": draft.channel,
+        "motions": motions,
+        "integrations": list(dict.fromkeys([*_present(draft.integrations, corpus, 30), *company.integrations]))[:30],
+        "customers": list(dict.fromkeys([*_present(draft.customers, corpus, 30), *company.customers]))[:30],
+        "geographies": list(dict.fromkeys([*draft.geographies, *company.geographies]))[:10],
+        "evidence": [*evidence, *company.evidence],
+    })
+    signals = market.model_copy(update={"categories": categories, "verticals": verticals, "motions": motions})
+    icp = draft.icp
+    size = {"min_employees": icp.min_employees, "max_employees": icp.max_employees}
+    suggestion = ResolvedICP(
+        source="inferred", confidence=round(min(0.9, max(0.0, icp.confidence)), 2),
+        industries=icp.industries[:8], buyer_titles=icp.buyer_titles[:10], geographies=icp.geographies[:8],
+        technologies=icp.technologies[:12],
+        company_size=size if any(v is not None for v in size.values()) else {},
+        evidence=[e for e in evidence if e.claim.lower().startswith(("sells to", "size", "icp"))],
+    )
+    return updated, signals, suggestion, g.warnings()
+
+
+_ICP_FIELDS = ("industries", "buyer_titles", "geographies", "technologies", "company_size")
+
+
+def merge_icp_suggestion(resolved: ResolvedICP, suggestion: ResolvedICP, provided: ICP | None) -> ResolvedICP:
+    """The provided ICP wins where it speaks; the LLM's suggestion fills the rest before the catalog's."""
+    speaks = {
+        "industries": bool(provided and provided.industries),
+        "buyer_titles": bool(provided and provided.buyer_titles),
+        "geographies": bool(provided and provided.geographies),
+        "technologies": bool(provided and provided.technologies),
+        "company_size": bool(provided and provided.company_size
+                             and (provided.company_size.min_employees or provided.company_size.max_employees)),
+    }
+    update: dict[str, object] = {}
+    for name in _ICP_FIELDS:
+        value = getattr(suggestion, name)
+        if not speaks[name] and value:
+            update[name] = value
+    if resolved.source == "provided":
+        update["inferred_fields"] = [n for n in _ICP_FIELDS if not speaks[n] and (n in update or n in
+                                                                                resolved.inferred_fields)]
+    else:
+        update["confidence"] = max(resolved.confidence, suggestion.confidence)
+    update["evidence"] = [*suggestion.evidence, *resolved.evidence]
+    return resolved.model_copy(update=update)
