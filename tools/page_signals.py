@@ -138,8 +138,11 @@ def _cue_containers(
         if not cue.search(node_text(heading)):
             continue
         node = heading.parent
+        # an ancestor holding a peer heading is past this heading's section (a customers list below an
+        # "Integrations" paragraph is not a list of integrations)
+        peers = ", ".join(f"h{i}" for i in range(1, int((heading.tag or "h4")[1]) + 1))
         for _ in range(3):  # climb to the first ancestor that holds more than the heading
-            if node is None or node.tag == "body":
+            if node is None or node.tag == "body" or len(node.css(peers)) > 1:
                 break
             if len(node.css("img, li, a, h3, h4, h5")) >= 2:
                 hits.append(node)
