@@ -3,6 +3,8 @@
 Every node computes its catalog result first (cheap, offline, and the LLM's grounding). With the llm
 engine, :func:`refine` hands it to ``graph.engine.llm.refine`` for that node; any LLM failure keeps the
 catalog result and adds an ``llm_fallback`` warning — the run never fails because of the LLM.
+The LLM step returns a ``graph.engine.llm.Refined``: its result, token usage, grounding warnings
+(``llm_ungrounded``) and extra state updates (the ICP suggested by ``analyze_company``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ async def refine(
     from graph.engine import llm  # imported lazily: the catalog path never loads langchain-openai
 
     try:
-        result, usage = await llm.refine(node, state, runtime, catalog_result, **grounding)
+        refined = await llm.refine(node, state, runtime, catalog_result, **grounding)
     except (LLMError, UpstreamTimeout, ValidationError, ValueError) as exc:
         reason = getattr(exc, "message", None) or type(exc).__name__
         log.warning("llm fallback in %s: %s", node, reason)
@@ -41,4 +43,4 @@ async def refine(
         warning = Warning(code="llm_fallback", node=node,
                           message=f"The LLM failed for {node} ({reason}); the catalog result is used.")
         return catalog_result, {"warnings": [warning], "llm_usage": usage}
-    return result, {"llm_usage": usage}
+    return refined.result, {**refined.updates, "warnings": refined.warnings, "llm_usage": refined.usage}
