@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import diskcache
+import orjson
 
 if TYPE_CHECKING:
     from graph.settings import Settings
@@ -59,6 +60,11 @@ class RunCache:
     def available(self) -> bool:
         return self._open() is not None
 
+    @property
+    def is_open(self) -> bool:
+        """Already opened and usable (no I/O): callers on the event loop can skip a thread hop."""
+        return self._cache is not None
+
     def close(self) -> None:
         if self._cache is not None:
             self._cache.close()
@@ -77,7 +83,7 @@ class RunCache:
     # ── blueprints ──
     def get(self, key: str) -> dict[str, Any] | None:
         raw = self._safe("get", f"run:{key}")
-        return json.loads(raw) if isinstance(raw, str) else None
+        return orjson.loads(raw) if isinstance(raw, str) else None  # orjson: a hit parses a large blueprint
 
     def set(self, key: str, blueprint: dict[str, Any]) -> None:
         blob = json.dumps(blueprint, separators=(",", ":"), ensure_ascii=False)

@@ -94,12 +94,13 @@ class BlueprintRunner:
                 details={"field": "options.engine"},
             )
         model = (model or self.settings.blueprint_model) if resolved == "llm" else None
-        kb = await asyncio.to_thread(load_knowledge)
+        # the knowledge base is loaded once per process: only the first load is worth a thread hop
+        kb = load_knowledge() if load_knowledge.cache_info().currsize else await asyncio.to_thread(load_knowledge)
         key = run_key(request, engine=resolved, model=model, knowledge_version=kb.version)
         blueprint_id = blueprint_id_for(key)
         mode = request.options.cache
         cache = self.cache if mode != "bypass" and self.cache is not None else None
-        if cache is not None and not await asyncio.to_thread(getattr, cache, "available"):
+        if cache is not None and not cache.is_open and not await asyncio.to_thread(getattr, cache, "available"):
             cache = None
         if mode == "use" and cache is not None:
             hit = await asyncio.to_thread(cache.get, key)
