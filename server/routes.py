@@ -80,7 +80,7 @@ class StreamRoute(APIRoute):
 RequestBody = Annotated[EnrichmentRequest, Body(openapi_examples=REQUEST_EXAMPLES)]
 
 
-def checked_request(body: RequestBody, settings: SettingsDep) -> EnrichmentRequest:
+async def checked_request(body: RequestBody, settings: SettingsDep) -> EnrichmentRequest:
     """Refuse what needs no network to refuse (scheme, credentials, private IP literals) before any run."""
     check_url(body.website, settings.allow_private_hosts)
     return body

@@ -60,15 +60,15 @@ def _settings(keys: str = "") -> Settings:
     return Settings.model_validate({"BLUEPRINT_API_KEYS": keys})
 
 
-def test_auth_is_off_without_keys_and_constant_time_with_them() -> None:
-    require_api_key(_settings(), None, None)
+async def test_auth_is_off_without_keys_and_constant_time_with_them() -> None:
+    await require_api_key(_settings(), None, None)
     settings = _settings("alpha-key,beta-key")
     assert settings.api_keys == [SecretStr("alpha-key"), SecretStr("beta-key")]
-    require_api_key(settings, None, "beta-key")
+    await require_api_key(settings, None, "beta-key")
     with pytest.raises(Unauthorized, match="required"):
-        require_api_key(settings, None, None)
+        await require_api_key(settings, None, None)
     with pytest.raises(Unauthorized, match="not valid"):
-        require_api_key(settings, None, "alpha-ke")
+        await require_api_key(settings, None, "alpha-ke")
 
 
 @pytest.mark.parametrize(
