@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 import openai
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_openai import ChatOpenAI
+from langchain_openai import AzureChatOpenAI, ChatOpenAI
+from langchain_openai.chat_models.base import BaseChatOpenAI
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from graph.engine.llm_models import response_format
@@ -34,8 +35,9 @@ M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger(__name__)
 
 RETRY_ATTEMPTS = 2  # one retry of a transient failure: more would blow the latency budget
-# transient: worth one more try. Timeouts are not retried: the node falls back instead of waiting twice.
-TRANSIENT = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
+# transient: worth one more try. Connection errors are not retried: timeouts are a subclass of them, and a
+# node that timed out falls back rather than waiting twice.
+TRANSIENT = (openai.RateLimitError, openai.InternalServerError)
 PLACEHOLDER_KEY = "not-needed-for-local-servers"
 
 
@@ -51,37 +53,34 @@ def estimate_tokens(text: str) -> int:
     return len(text) * 2 // 7 + 1
 
 
-def _client_options(resources: Resources) -> dict[str, Any]:
+def _build(resources: Resources, model: str, http: Any) -> BaseChatOpenAI:
     settings = resources.settings
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else PLACEHOLDER_KEY
-    options: dict[str, Any] = {"api_key": SecretStr(key)}
-    if settings.openai_base_url:
-        options["base_url"] = settings.openai_base_url
-    if settings.openai_api_version:  # Azure deployment URLs: api-version query and api-key header
-        options["default_query"] = {"api-version": settings.openai_api_version}
-        host = urlsplit(settings.openai_base_url or "").hostname or ""
-        if host.endswith(".azure.com"):
-            options["default_headers"] = {"api-key": key}
-    return options
+    key = SecretStr(settings.openai_api_key.get_secret_value() if settings.openai_api_key else PLACEHOLDER_KEY)
+    common: dict[str, Any] = {
+        "timeout": settings.llm_timeout_s,
+        "max_retries": 0,  # retries are ours (bounded, transient errors only)
+        "temperature": 0,
+        "http_async_client": http,
+        "api_key": key,
+    }
+    if settings.openai_api_version:
+        # Azure deployment endpoints: /openai/deployments/<model>/...?api-version=..., key in an api-key
+        # header. The model name is the deployment name.
+        parts = urlsplit(settings.openai_base_url or "")
+        return AzureChatOpenAI(azure_endpoint=f"{parts.scheme}://{parts.netloc}", azure_deployment=model,
+                               api_version=settings.openai_api_version, model=model, **common)
+    return ChatOpenAI(model=model, base_url=settings.openai_base_url or None, **common)
 
 
-def chat_model(resources: Resources, model: str) -> ChatOpenAI:
-    """The ``ChatOpenAI`` for ``model``, created on first use and cached in ``resources.extras``."""
-    models: dict[str, ChatOpenAI] = resources.extras.setdefault("llm", {})
+def chat_model(resources: Resources, model: str) -> BaseChatOpenAI:
+    """The chat model for ``model``, created on first use and cached in ``resources.extras``."""
+    models: dict[str, BaseChatOpenAI] = resources.extras.setdefault("llm", {})
     if model not in models:
-        settings = resources.settings
         if "llm_http" not in resources.extras:
-            http = openai.DefaultAsyncHttpxClient(timeout=settings.llm_timeout_s)
+            http = openai.DefaultAsyncHttpxClient(timeout=resources.settings.llm_timeout_s)
             resources.extras["llm_http"] = http
             resources.on_close(http.aclose)
-        models[model] = ChatOpenAI(
-            model=model,
-            timeout=settings.llm_timeout_s,
-            max_retries=0,  # retries are ours (bounded, transient errors only)
-            temperature=0,
-            http_async_client=resources.extras["llm_http"],
-            **_client_options(resources),
-        )
+        models[model] = _build(resources, model, resources.extras["llm_http"])
     return models[model]
 
 
@@ -96,7 +95,7 @@ def _usage(message: AIMessage) -> LLMUsage:
 
 
 async def complete(
-    llm: ChatOpenAI,
+    llm: BaseChatOpenAI,
     messages: Sequence[BaseMessage],
     schema: type[BaseModel],
     *,

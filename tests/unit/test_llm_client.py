@@ -1,0 +1,45 @@
+"""The chat model is built lazily from settings, once per model per Resources, for any endpoint."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_openai import AzureChatOpenAI
+from pydantic import SecretStr
+
+from graph.engine.llm_client import PLACEHOLDER_KEY, chat_model
+from graph.resources import open_resources
+from graph.settings import Settings
+
+
+def _settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type,call-arg]
+
+
+async def test_one_model_per_resources_and_its_http_client_closes_with_them() -> None:
+    async with open_resources(_settings(OPENAI_BASE_URL="http://127.0.0.1:9/v1")) as resources:
+        first = chat_model(resources, "llama3.1")
+        assert chat_model(resources, "llama3.1") is first
+        assert chat_model(resources, "qwen2.5") is not first
+        http = resources.extras["llm_http"]
+        assert isinstance(first.openai_api_key, SecretStr)
+        assert first.openai_api_key.get_secret_value() == PLACEHOLDER_KEY  # a local server needs no key
+        assert first.max_retries == 0 and first.openai_api_base == "http://127.0.0.1:9/v1"
+    assert http.is_closed
+
+
+@pytest.mark.parametrize("base", ["https://contoso.openai.azure.com", "https://contoso.openai.azure.com/openai"])
+async def test_azure_deployment_endpoints_use_the_azure_client(base: str) -> None:
+    settings = _settings(OPENAI_API_KEY="azure-key-123", OPENAI_BASE_URL=base, OPENAI_API_VERSION="2024-10-21")
+    async with open_resources(settings) as resources:
+        llm = chat_model(resources, "my-gpt4o-deployment")
+        assert isinstance(llm, AzureChatOpenAI)
+        assert llm.azure_endpoint == "https://contoso.openai.azure.com"
+        assert llm.deployment_name == "my-gpt4o-deployment" and llm.openai_api_version == "2024-10-21"
+        assert isinstance(llm.openai_api_key, SecretStr)
+        assert "azure-key-123" not in repr(llm)
+
+
+async def test_openai_proper_needs_only_the_key() -> None:
+    async with open_resources(_settings(OPENAI_API_KEY="sk-test-abc")) as resources:
+        llm = chat_model(resources, "gpt-4o-mini")
+        assert llm.openai_api_base in (None, "") and not llm.default_query

@@ -1,0 +1,132 @@
+"""Grounding of the LLM's drafts: only knowledge-base ids, sources and field paths survive."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.engine.llm_grounding import (
+    corpus_of,
+    ground_analysis,
+    ground_section,
+    known_fields,
+    merge_icp_suggestion,
+)
+from graph.engine.llm_models import AnalysisDraft, DraftDataPoint, DraftEvidence, DraftICP, DraftSource, SectionDraft
+from graph.engine.select import Candidate
+from graph.knowledge import KnowledgeBase, load_knowledge
+from graph.schemas import ICP, Company, CompanySize, ResolvedICP
+from graph.state import MarketSignals, Scored
+from tools.site import Page, SiteSnapshot
+
+SITE = SiteSnapshot(url="https://tablely.example", final_url="https://tablely.example", domain="tablely.example",
+                    pages=[Page(url="https://tablely.example/", kind="home", title="Tablely",
+                                text="The cloud restaurant POS built for growing multi-location restaurant groups.")])
+CORPUS = corpus_of(SITE)
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge()
+
+
+def _candidates(kb: KnowledgeBase, n: int = 5) -> list[Candidate]:
+    specs = [s for s in kb.by_section("firmographic")][:n]
+    return [Candidate(spec=s, score=1.0 - i / 10, reason="Restaurants") for i, s in enumerate(specs)]
+
+
+def _dp(key: str, *, new: bool = False, sources: list[DraftSource] | None = None, evidence: str | None = None,
+        name: str = "", description: str = "") -> DraftDataPoint:
+    return DraftDataPoint(key=key, new=new, priority="must", why=f"why {key}", evidence=evidence, name=name,
+                          description=description, value_type="string", example="", sources=sources or [])
+
+
+def test_catalog_pick_is_rebuilt_from_the_knowledge_base(kb: KnowledgeBase) -> None:
+    cands = _candidates(kb)
+    spec = cands[2].spec
+    draft = SectionDraft(data_points=[_dp(spec.key, sources=[DraftSource(source_id="made_up", field="x.y")],
+                                          evidence="multi-location restaurant groups")])
+    section, warnings = ground_section("firmographic", draft, cands, kb, CORPUS, limit=5)
+    [point] = section.data_points
+    assert (point.name, point.description, point.origin) == (spec.name, spec.description, "catalog")
+    assert point.source_ids == [r.source for r in spec.sources]  # the model's sources are ignored for catalog keys
+    assert point.why == f"why {spec.key}" and point.evidence == "multi-location restaurant groups"
+    assert warnings == []
+
+
+def test_invented_source_id_and_field_path_are_dropped_with_a_warning(kb: KnowledgeBase) -> None:
+    field = sorted(known_fields(kb)["apollo"])[0]
+    draft = SectionDraft(data_points=[
+        _dp("lead_signal_a", new=True, name="A", description="a", sources=[
+            DraftSource(source_id="crystal_ball_api", field=None),
+            DraftSource(source_id="apollo", field="organization.secret_budget_usd"),
+            DraftSource(source_id="apollo", field=field)]),
+        _dp("lead_signal_b", new=True, name="B", description="b",
+            sources=[DraftSource(source_id="crystal_ball_api", field=None)]),
+    ])
+    section, warnings = ground_section("firmographic", draft, _candidates(kb), kb, CORPUS, limit=5)
+    assert [(p.key, p.origin, p.source_ids) for p in section.data_points] == [("lead_signal_a", "llm", ["apollo"])]
+    [warning] = warnings
+    assert warning.code == "llm_ungrounded" and warning.node == "firmographic"
+    for dropped in ("crystal_ball_api", "organization.secret_budget_usd", "lead_signal_b"):
+        assert dropped in warning.message
+
+
+def test_keys_that_are_not_candidates_and_unquoted_evidence_are_dropped(kb: KnowledgeBase) -> None:
+    cands = _candidates(kb, 3)
+    other = next(s for s in kb.by_section("firmographic") if s.key not in {c.spec.key for c in cands})
+    draft = SectionDraft(data_points=[_dp(other.key), _dp(cands[0].spec.key, evidence="we serve 9,000 hospitals")])
+    section, warnings = ground_section("firmographic", draft, cands, kb, CORPUS, limit=5)
+    assert [p.key for p in section.data_points] == [cands[0].spec.key]
+    assert section.data_points[0].evidence is None  # not on the seller's site
+    assert other.key in warnings[0].message
+
+
+def test_limit_dedup_and_empty_answer(kb: KnowledgeBase) -> None:
+    cands = _candidates(kb, 5)
+    keys = [c.spec.key for c in cands]
+    draft = SectionDraft(data_points=[_dp(k) for k in [keys[0], keys[0], *keys[1:]]])
+    section, _ = ground_section("firmographic", draft, cands, kb, CORPUS, limit=3)
+    assert [p.key for p in section.data_points] == keys[:3]
+    with pytest.raises(ValueError):
+        ground_section("firmographic", SectionDraft(data_points=[]), cands, kb, CORPUS, limit=3)
+
+
+def _analysis(**overrides: object) -> AnalysisDraft:
+    data: dict[str, object] = dict(
+        name="Tablely", summary="Restaurant POS.", offering="restaurant POS", category_ids=["nope_category"],
+        vertical_ids=["restaurants", "made_up_vertical"], markets_served=["multi-unit restaurants"],
+        channel="direct", motions=["smb"], integrations=["Toast", "Invented Tool"], customers=[],
+        geographies=["United States"],
+        evidence=[DraftEvidence(claim="sells to: restaurant groups", snippet="multi-location restaurant groups"),
+                  DraftEvidence(claim="sells to: hospitals", snippet="trusted by 500 hospitals")],
+        icp=DraftICP(industries=["Restaurants"], buyer_titles=["COO"], min_employees=20, max_employees=2000,
+                     geographies=["United States"], technologies=["Toast"], confidence=0.8))
+    data.update(overrides)
+    return AnalysisDraft.model_validate(data)
+
+
+def test_analysis_keeps_known_ids_and_real_quotes(kb: KnowledgeBase) -> None:
+    market = MarketSignals(categories=[Scored(id=next(iter(kb.categories)), score=0.5)],
+                           verticals=[Scored(id="restaurants", score=0.3)])
+    company, signals, icp, warnings = ground_analysis(_analysis(), Company(name="x"), market, kb, CORPUS)
+    assert signals.verticals[0].id == "restaurants" and signals.verticals[0].score >= 0.8
+    assert signals.categories == market.categories  # no valid category id: the catalog's stay
+    assert [e.snippet for e in company.evidence] == ["multi-location restaurant groups"]
+    assert "Invented Tool" not in company.integrations
+    assert icp.source == "inferred" and icp.buyer_titles == ["COO"]
+    message = warnings[0].message
+    assert "made_up_vertical" in message and "nope_category" in message and "500 hospitals" in message
+
+
+def test_icp_suggestion_never_overrides_what_the_user_provided() -> None:
+    provided = ICP(industries=["Dental clinics"], company_size=CompanySize(min_employees=5, max_employees=50))
+    resolved = ResolvedICP(source="provided", industries=["Dental clinics"], buyer_titles=["Office manager"],
+                           company_size={"min_employees": 5, "max_employees": 50}, inferred_fields=["buyer_titles"])
+    suggestion = ResolvedICP(industries=["Hospitals"], buyer_titles=["Practice owner"], confidence=0.7,
+                             company_size={"min_employees": 100, "max_employees": None}, technologies=["Dentrix"])
+    merged = merge_icp_suggestion(resolved, suggestion, provided)
+    assert merged.industries == ["Dental clinics"]
+    assert merged.company_size == {"min_employees": 5, "max_employees": 50}
+    assert merged.buyer_titles == ["Practice owner"] and merged.technologies == ["Dentrix"]
+    assert set(merged.inferred_fields) == {"buyer_titles", "technologies"}
+    assert merged.source == "provided"
