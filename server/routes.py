@@ -60,10 +60,8 @@ def wants_stream(scope: Scope) -> bool:
         name, _, value = part.partition("=")
         if name == "stream":
             return value.lower() in {"true", "1", "yes", "on"}
-    for name, value in scope.get("headers", []):
-        if name == b"accept" and b"text/event-stream" in value.lower():
-            return True
-    return False
+    headers = scope.get("headers", [])
+    return any(name == b"accept" and b"text/event-stream" in value.lower() for name, value in headers)
 
 
 class StreamRoute(APIRoute):
