@@ -105,7 +105,7 @@ async def complete(
     bound = llm.bind(response_format=response_format(schema), **({"tools": list(tools)} if tools else {}))
     runnable = bound.with_retry(retry_if_exception_type=TRANSIENT, stop_after_attempt=RETRY_ATTEMPTS,
                                 wait_exponential_jitter=True,
-                                exponential_jitter_params={"initial": 0.2, "max": 1.0})
+                                exponential_jitter_params={"multiplier": 0.2, "max": 1.0, "jitter": 0.2})
     try:
         message = await runnable.ainvoke(list(messages))
     except openai.APITimeoutError as exc:

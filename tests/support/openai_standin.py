@@ -286,7 +286,7 @@ class LLMRecording:
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "llm"
 FILTER_HEADERS = ["authorization", "api-key", "x-api-key", "openai-organization", "openai-project",
-                  "cookie", "set-cookie"]
+                  "cookie", "set-cookie", "host"]
 _ROOT = Path(__file__).resolve().parents[2]
 # what shapes the LLM request bodies: when any of it changes the cassettes are recorded again (offline,
 # against the stand-in), instead of failing on a body that no longer matches
