@@ -298,6 +298,16 @@ def test_veterinary_seller_gets_no_human_healthcare_data_points() -> None:
     assert not {"hipaa_breach_report", "behavioral_ehr_system", "home_care_software"} & keys
 
 
+@pytest.mark.xfail(strict=True, reason="knowledge weighting: a veterinary practice-management seller whose title says "
+                   "'Practice Management Software' is classified as accounting software ('invoicing' + a QuickBooks "
+                   "integration outweigh one title cue) and gets finance buyers")
+def test_vet_practice_management_seller_is_not_an_accounting_vendor() -> None:
+    run = inferred("vetpms")
+    assert run.targeting.verticals[0].id == "veterinary_clinics"
+    assert run.analysis.company.category_id != "accounting_software"
+    assert "Controller" not in run.icp.buyer_titles
+
+
 def test_data_points_are_complete_records() -> None:
     for name in SELLERS:
         for dp in (dp for dps in inferred(name).sections.values() for dp in dps):
