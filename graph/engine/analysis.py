@@ -168,7 +168,9 @@ def _partner_buyers(verticals: list[Scored], zones: Sequence[Zone], kb: Knowledg
         return verticals
     top = max((v.score for v in verticals), default=0.0)
     lifted = Scored(id=vid, score=round(max(top, 0.9), 4), evidence=[f"partners: {phrase}"])
-    return sorted([lifted, *[v for v in verticals if v.id != vid]], key=lambda s: s.score, reverse=True)
+    # the end customers stay as context, at half weight: their firmographics are not the buyer's
+    others = [v.model_copy(update={"score": round(v.score * 0.5, 4)}) for v in verticals if v.id != vid]
+    return sorted([lifted, *others], key=lambda s: s.score, reverse=True)
 
 
 def _segment(zones: Sequence[Zone]) -> str | None:

@@ -10,14 +10,15 @@ from graph.engine.analysis import analyze_seller
 from graph.engine.text import Zone
 from graph.nodes._common import knowledge, request_of
 from graph.nodes._llm import refine
-from graph.schemas import Company, Evidence
+from graph.schemas import Company, Evidence, Warning
 from graph.state import BlueprintState, Context, MarketSignals
 from tools.errors import InsufficientInformation
 
 __all__ = ["analyze_company", "provider_zones"]
 
 MIN_WORDS = 40
-MIN_SIGNAL = 0.2
+MIN_SIGNAL = 0.08  # below this nothing on the site matches any market we know
+LOW_SIGNAL = 0.3  # below this the blueprint is delivered with a low-confidence warning
 
 
 def provider_zones(evidence: dict[str, Any]) -> list[Zone]:
@@ -53,5 +54,14 @@ async def analyze_company(state: BlueprintState, runtime: Runtime[Context]) -> d
         if summary:
             company.evidence.append(Evidence(claim=f"{provider} record of the seller", snippet=summary[:300],
                                              source=provider, confidence=0.7))
+    warnings: list[Warning] = []
+    if site is not None and not market.icp_driven and not has_icp:
+        strongest = max([s.score for s in [*market.categories[:1], *market.verticals[:1]]] or [0.0])
+        if strongest < LOW_SIGNAL:
+            warnings.append(Warning(code="low_confidence", node="analyze_company",
+                                    message=f"The site matches no known market strongly (best signal "
+                                            f"{strongest:.2f}); check the ICP or provide one."))
     (company, market), updates = await refine("analyze_company", state, runtime, (company, market), kb=kb)
+    if warnings:
+        updates["warnings"] = [*warnings, *updates.get("warnings", [])]
     return {"company": company, "market": market, **updates}
