@@ -23,7 +23,8 @@ __all__ = ["SellerAnalysis", "analyze_seller", "score_cues", "site_zones"]
 
 # How much a hit counts depending on where it is on the site.
 ZONE_WEIGHTS = {"title": 3.0, "headings": 2.0, "body": 1.0, "integrations": 1.5, "customers": 1.2, "provider": 1.5}
-SATURATION = 4.0  # raw cue mass at which a score reaches ~63%
+SATURATION = 4.0
+NOT_CATEGORY_ZONES = {"integrations", "customers"}  # raw cue mass at which a score reaches ~63%
 
 CHANNEL_CUES = (
     "for agencies", "for msps", "msp partners", "partner program", "become a partner", "resellers", "reseller",
@@ -192,7 +193,9 @@ def _company_name(site: SiteSnapshot) -> str:
 
 def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[Zone] = ()) -> SellerAnalysis:
     zones = [*site_zones(site), *extra_zones]
-    categories = score_cues(kb.categories.values(), zones)
+    # what the seller SELLS is read from its own copy: the tools it integrates with and the customers it
+    # shows say who it sells to, not what it is (a vet PMS that syncs with QuickBooks is no accounting tool)
+    categories = score_cues(kb.categories.values(), [z for z in zones if z.name not in NOT_CATEGORY_ZONES])
     verticals = score_cues(kb.verticals.values(), zones)
 
     channel_mass, channel_phrase = _count_any(zones, CHANNEL_CUES)

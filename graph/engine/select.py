@@ -86,6 +86,11 @@ def rank_candidates(
     out: list[Candidate] = []
     for spec in specs:
         relevance, reason = _market_relevance(spec, kb, targeting)
+        text = normalize(f"{spec.name} {spec.description}")
+        named_by_icp = bool(icp_tech) and any(t and t in text for t in icp_tech)
+        if named_by_icp:
+            # the team said its leads run this: it is relevant whatever the site suggested
+            relevance, reason = max(relevance, 0.3) + ICP_TECH_BONUS, reason or "your ICP"
         if relevance <= 0:
             continue
         evidence = None
@@ -93,9 +98,6 @@ def rank_candidates(
         if hit:
             relevance += SIGNAL_BONUS
             evidence = next((snippet_around(z.text, hit) for z in zones if snippet_around(z.text, hit)), None)
-        text = normalize(f"{spec.name} {spec.description}")
-        if icp_tech and any(t and t in text for t in icp_tech):
-            relevance += ICP_TECH_BONUS
         score = relevance * spec.weight
         if score >= MIN_SCORE:
             out.append(Candidate(spec=spec, score=round(score, 4), reason=reason, evidence=evidence))
@@ -131,18 +133,19 @@ def write_why(candidate: Candidate, company: Company, kb: KnowledgeBase, targeti
     return _ARTICLE.sub(lambda m: f"{m.group(1)}n ", why.strip())
 
 
-INTEGRATION_SOURCES = ["builtwith", "wappalyzer", "apollo", "careers_page"]
+INTEGRATION_KEY = "integrated_tools_in_use"
 
 
 def integration_targets(company: Company, kb: KnowledgeBase) -> DataPoint | None:
     """The tools the seller says it integrates with, as a technographic target of their own."""
     tools = company.integrations[:8]
-    if len(tools) < 2:
+    spec = kb.data_points.get(INTEGRATION_KEY)
+    if len(tools) < 2 or spec is None:
         return None
     seller = company.name or "the seller"
     listed = ", ".join(tools)
     return DataPoint(
-        key="integrated_tools_in_use",
+        key=INTEGRATION_KEY,
         name=f"Runs a tool {seller} integrates with ({listed})",
         description=f"Whether the lead already uses one of the tools {seller} names as integrations: {listed}. "
                     "Each is a ready-made integration story and a list filter for technographic targeting.",
@@ -152,7 +155,7 @@ def integration_targets(company: Company, kb: KnowledgeBase) -> DataPoint | None
         value_type="list",
         example=f"Uses {tools[0]} (detected on the lead's site and in job posts)",
         qualification_rule=f"Uses at least one of: {listed}",
-        source_ids=[s for s in INTEGRATION_SOURCES if s in kb.sources],
+        source_ids=[r.source for r in spec.sources],
         evidence=f"Integrations named on the site: {listed}",
     )
 

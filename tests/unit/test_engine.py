@@ -226,7 +226,9 @@ def test_icp_technologies_lift_matching_data_points() -> None:
     run = run_engine("expense", ICP(technologies=["payroll"]))
     rank = {dp.key: i for i, dp in enumerate(run.sections["technographic"])}
     plain_rank = {dp.key: i for i, dp in enumerate(plain.sections["technographic"])}
-    assert rank["current_payroll_provider"] < plain_rank["current_payroll_provider"]
+    key = "current_payroll_provider"
+    assert key in rank
+    assert rank[key] < plain_rank.get(key, len(plain_rank))
 
 
 # ───────────────────────────── ranking ─────────────────────────────
@@ -298,9 +300,6 @@ def test_veterinary_seller_gets_no_human_healthcare_data_points() -> None:
     assert not {"hipaa_breach_report", "behavioral_ehr_system", "home_care_software"} & keys
 
 
-@pytest.mark.xfail(strict=True, reason="knowledge weighting: a veterinary practice-management seller whose title says "
-                   "'Practice Management Software' is classified as accounting software ('invoicing' + a QuickBooks "
-                   "integration outweigh one title cue) and gets finance buyers")
 def test_vet_practice_management_seller_is_not_an_accounting_vendor() -> None:
     run = inferred("vetpms")
     assert run.targeting.verticals[0].id == "veterinary_clinics"
@@ -348,8 +347,6 @@ def test_api_sources_carry_field_maps(name: str, kb: KnowledgeBase) -> None:
             assert path in expected
 
 
-@pytest.mark.xfail(strict=True, reason="integrated_tools_in_use (select.integration_targets) lists apollo as a "
-                   "source without a field path; it has one: organization.current_technologies[].name")
 def test_integration_target_has_an_apollo_field_path() -> None:
     apollo = next(s for s in inferred("restaurant_pos").sources if s.id == "apollo")
     assert "integrated_tools_in_use" in apollo.provides
