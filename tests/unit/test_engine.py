@@ -293,8 +293,6 @@ def test_source_code_data_points_for_a_developer_security_seller() -> None:
     assert not any(k.startswith("restaurant_") for k in keys)
 
 
-@pytest.mark.xfail(strict=True, reason="knowledge gap: a veterinary diagnostics seller is read as a human EHR "
-                   "vendor (weak ehr_practice_management match) and gets HIPAA/behavioral-health data points")
 def test_veterinary_seller_gets_no_human_healthcare_data_points() -> None:
     keys = set(inferred("vetlab").chosen())
     assert not {"hipaa_breach_report", "behavioral_ehr_system", "home_care_software"} & keys
