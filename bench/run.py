@@ -1,0 +1,192 @@
+"""The benchmark: one command, one stub world on loopback, every figure as a ratio taken in the same run.
+
+    python -m bench.run [--quick] [--out bench/results]
+
+Starts the seller's site, an OpenAI-compatible LLM, Apollo and Clearbit stand-ins (each with a fixed
+latency) and the real server (``blueprint serve``) as a subprocess, then measures cold runs against the
+floor (the longest chain of upstream latencies a run must wait for), cache hits and the first SSE event
+against bare FastAPI endpoints, concurrency, stampede protection, LLM cost and CLI start-up. Writes
+``latest.md`` (a table: figure, goal, measured, pass/fail) and ``latest.json`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench import measure
+from bench.report import Figure, machine, render_markdown, write_results
+from bench.world import ROOT, Latencies, ServerProcess, World, free_port, stub_world
+
+__all__ = ["Plan", "main"]
+
+log = logging.getLogger("bench")
+
+
+@dataclass(frozen=True)
+class Plan:
+    latencies: Latencies
+    cold_runs: int
+    hit_rounds: int
+    sse_rounds: int
+    concurrent: int
+    identical: int
+    cli_runs: int
+
+
+FULL = Plan(Latencies(site=0.05, llm=0.4, provider=0.05), cold_runs=5, hit_rounds=300, sse_rounds=100,
+            concurrent=100, identical=50, cli_runs=3)
+QUICK = Plan(Latencies(site=0.02, llm=0.05, provider=0.02), cold_runs=2, hit_rounds=40, sse_rounds=10,
+             concurrent=10, identical=10, cli_runs=1)
+
+COLD_GOAL, HIT_GOAL, SSE_GOAL, CONCURRENCY_GOAL, CLI_GOAL = 1.10, 1.5, 2.0, 2.0, 2.0
+LLM_CALLS_GOAL, PROMPT_TOKENS_GOAL = 6, 15_000
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.2f}×"
+
+
+def bare_server(world: World, blueprint_json: bytes) -> ServerProcess:
+    """The reference app in its own uvicorn process, configured like ``blueprint serve``."""
+    body = world.workdir / "bare.json"
+    body.write_bytes(blueprint_json)
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "bench.bare_app:create_app", "--factory", "--host", "127.0.0.1",
+            "--port", str(port), "--log-level", "info", "--proxy-headers"]
+    env = {**world.env, "BENCH_BARE_JSON": str(body), "PYTHONPATH": str(ROOT)}
+    return ServerProcess(argv, env=env, cwd=world.workdir, log_path=world.workdir / "bare.log", port=port)
+
+
+def measure_all(world: World, plan: Plan) -> list[Figure]:
+    figures: list[Figure] = []
+    with measure.RssSampler(world.server.pid) as rss, httpx.Client(timeout=120) as client:
+        # cold runs against the floor
+        one_llm_run = 0.0
+        llm_meta: dict[str, object] = {}
+        for engine in ("catalog", "llm"):
+            log.info("cold runs: %s engine", engine)
+            runs = measure.cold_runs(world, client, engine, plan.cold_runs)
+            wall, floor = statistics.median(runs.wall_ms), measure.floor_ms(world, runs)
+            if engine == "llm":
+                one_llm_run, llm_meta = wall, runs.meta
+            figures.append(Figure(
+                f"cold_{engine}", f"Cold run, {engine} engine: wall / floor", f"≤ {COLD_GOAL:.2f}×",
+                f"{_ratio(wall / floor)} ({wall:.0f} ms / {floor:.0f} ms)", wall / floor, wall / floor <= COLD_GOAL,
+                {"wall_ms": runs.wall_ms, "floor_ms": floor, "llm_rounds": runs.llm_rounds,
+                 "provider_rounds": runs.provider_rounds},
+            ))
+
+        # cache hit and first event against bare endpoints (same machine, same uvicorn set-up)
+        hit_body = {"website": world.site.url + "/?hit=1", "options": {"engine": "catalog"}}
+        client.post(world.server.url + measure.ENRICH, json=hit_body).raise_for_status()
+        blueprint_json = client.post(world.server.url + measure.ENRICH, json=hit_body).content
+        bare = bare_server(world, blueprint_json).start()
+        try:
+            log.info("cache hits: %d rounds", plan.hit_rounds)
+            hits = measure.cache_hit(world, bare, client, plan.hit_rounds)
+            log.info("first SSE event: %d rounds", plan.sse_rounds)
+            sse = measure.first_sse_event(world, bare, plan.sse_rounds)
+        finally:
+            bare.stop()
+        (o50, o99), (b50, b99) = measure.quantiles(hits["ours"]), measure.quantiles(hits["bare"])
+        size = f"{len(blueprint_json) / 1024:.0f} KiB"
+        figures += [
+            Figure("cache_hit_p50", f"Cache hit p50 vs bare FastAPI endpoint ({size} JSON)", f"≤ {HIT_GOAL}×",
+                   f"{_ratio(o50 / b50)} ({o50:.2f} ms / {b50:.2f} ms)", o50 / b50, o50 / b50 <= HIT_GOAL,
+                   {"ours_ms": hits["ours"], "bare_ms": hits["bare"]}),
+            Figure("cache_hit_p99", "Cache hit p99 vs bare FastAPI endpoint", f"≤ {HIT_GOAL}×",
+                   f"{_ratio(o99 / b99)} ({o99:.2f} ms / {b99:.2f} ms)", o99 / b99, o99 / b99 <= HIT_GOAL),
+        ]
+        s50, sb50 = statistics.median(sse["ours"]), statistics.median(sse["bare"])
+        figures.append(Figure(
+            "first_sse_p50", "First SSE event p50 vs bare SSE endpoint", f"≤ {SSE_GOAL}×",
+            f"{_ratio(s50 / sb50)} ({s50:.2f} ms / {sb50:.2f} ms)", s50 / sb50, s50 / sb50 <= SSE_GOAL,
+            {"ours_ms": sse["ours"], "bare_ms": sse["bare"]},
+        ))
+
+        # stampede: identical requests at once
+        log.info("%d identical concurrent requests", plan.identical)
+        same = measure.identical_requests(world, plan.identical)
+        figures.append(Figure(
+            "identical_graph_runs", f"{plan.identical} identical concurrent requests: graph runs executed", "1",
+            f"{same.homepage_hits} ({same.errors} errors)", same.homepage_hits,
+            same.homepage_hits == 1 and same.errors == 0, {"statuses": same.statuses},
+        ))
+
+        # concurrency: distinct cold llm runs at once
+        log.info("%d distinct concurrent cold runs (llm)", plan.concurrent)
+        rss.reset()
+        burst = measure.concurrent_cold(world, plan.concurrent)
+        ratio = burst.wall_ms / one_llm_run
+        figures += [
+            Figure("concurrent_wall", f"{plan.concurrent} concurrent distinct cold runs (llm): wall / one run",
+                   f"≤ {CONCURRENCY_GOAL}×", f"{_ratio(ratio)} ({burst.wall_ms:.0f} ms / {one_llm_run:.0f} ms)",
+                   ratio, ratio <= CONCURRENCY_GOAL),
+            Figure("concurrent_errors", f"{plan.concurrent} concurrent distinct cold runs: errors", "0",
+                   str(burst.errors), burst.errors, burst.errors == 0, {"statuses": sorted(set(burst.statuses))}),
+            Figure("concurrent_peak_rss", f"{plan.concurrent} concurrent distinct cold runs: server peak RSS",
+                   "reported", f"{rss.peak / 2**20:.0f} MiB", rss.peak / 2**20, None),
+        ]
+
+        # LLM cost of one blueprint (the llm engine's meta.llm)
+        usage = llm_meta.get("llm") or {}
+        assert isinstance(usage, dict)
+        calls, prompt = int(usage.get("calls", 0)), int(usage.get("prompt_tokens", 0))
+        figures += [
+            Figure("llm_calls", "LLM calls per blueprint", f"≤ {LLM_CALLS_GOAL}", str(calls), calls,
+                   calls <= LLM_CALLS_GOAL),
+            Figure("llm_prompt_tokens", "LLM prompt tokens per blueprint", f"≤ {PROMPT_TOKENS_GOAL:,}",
+                   f"{prompt:,}", prompt, prompt <= PROMPT_TOKENS_GOAL,
+                   {"completion_tokens": usage.get("completion_tokens")}),
+        ]
+
+    # CLI start-up, fresh interpreters
+    log.info("CLI cold start: %d runs", plan.cli_runs)
+    cli = measure.cli_cold_start(world, plan.cli_runs)
+    gen, imp = statistics.median(cli["generate"]), statistics.median(cli["imports"])
+    figures.append(Figure(
+        "cli_cold_start", "CLI cold start: `blueprint generate` (catalog, --no-cache) / `import fastapi, langgraph`",
+        f"≤ {CLI_GOAL}×", f"{_ratio(gen / imp)} ({gen:.0f} ms / {imp:.0f} ms)", gen / imp, gen / imp <= CLI_GOAL,
+        cli,
+    ))
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the server against a loopback stub world.")
+    parser.add_argument("--quick", action="store_true", help="small counts and short latencies (CI smoke run)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="folder for latest.md/.json")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="bench: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the progress
+    plan = QUICK if args.quick else FULL
+    config = {
+        "quick": args.quick, "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "latency_site_ms": plan.latencies.site * 1000, "latency_llm_ms": plan.latencies.llm * 1000,
+        "latency_provider_ms": plan.latencies.provider * 1000, "cold_runs": plan.cold_runs,
+        "hit_rounds": plan.hit_rounds, "sse_rounds": plan.sse_rounds, "concurrent": plan.concurrent,
+        "identical": plan.identical, "cli_runs": plan.cli_runs,
+    }
+    started = time.perf_counter()
+    with stub_world(plan.latencies) as world:
+        log.info("server up at %s (pid %d)", world.server.url, world.server.pid)
+        figures = measure_all(world, plan)
+    config["duration_s"] = round(time.perf_counter() - started, 1)
+    info = machine()
+    path = write_results(args.out, figures, info, config)
+    sys.stdout.write(render_markdown(figures, info, config))
+    log.info("wrote %s and %s", path, path.with_suffix(".json"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
