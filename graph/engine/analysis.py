@@ -85,8 +85,9 @@ def site_zones(site: SiteSnapshot) -> list[Zone]:
     for page in site.pages:
         # the homepage's hero speaks for the company; sub-pages a bit less
         scale = 1.0 if page.kind == "home" else 0.7
-        zones.append(Zone("title", f"{page.title}. {page.meta_description}", ZONE_WEIGHTS["title"] * scale, page.url))
-        zones.append(Zone("headings", " . ".join(page.headings), ZONE_WEIGHTS["headings"] * scale, page.url))
+        # one line per piece, so evidence snippets never run from one heading into the next
+        zones.append(Zone("title", f"{page.title}\n{page.meta_description}", ZONE_WEIGHTS["title"] * scale, page.url))
+        zones.append(Zone("headings", "\n".join(page.headings), ZONE_WEIGHTS["headings"] * scale, page.url))
         zones.append(Zone("body", page.text, ZONE_WEIGHTS["body"] * scale, page.url))
         if page.integrations:
             zones.append(Zone("integrations", " , ".join(page.integrations), ZONE_WEIGHTS["integrations"], page.url))

@@ -92,8 +92,10 @@ def _section_of(kb: KnowledgeBase, dp: DataPoint, default: str) -> str:
 def plan_collection(
     kb: KnowledgeBase, sections: dict[str, list[DataPoint]]
 ) -> list[CollectionMethod]:
-    groups: dict[tuple[str, str, tuple[str, ...]], list[str]] = defaultdict(list)
-    costs: dict[tuple[str, str, tuple[str, ...]], float] = {}
+    # one step per (method, cadence, first source): the data points a team collects in the same pass
+    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    orders: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    costs: dict[tuple[str, str, str], float] = defaultdict(float)
     for section, dps in sections.items():
         for dp in dps:
             spec = _spec(kb, dp)
@@ -103,18 +105,20 @@ def plan_collection(
                 # APIs first, cheapest first; then the rest in the knowledge base's order
                 apis = sorted([s for s in sources if s.method == "api_enrichment"], key=lambda s: s.cost_per_1k_usd)
                 sources = apis + [s for s in sources if s not in apis]
-            order = tuple(s.id for s in sources)
             cadence = (spec.cadence if spec and spec.cadence else None) or DEFAULT_CADENCE[_section_of(kb, dp, section)]
-            key = (method, cadence, order)
+            key = (method, cadence, sources[0].id if sources else "manual_research")
             groups[key].append(dp.key)
-            costs[key] = sum(s.cost_per_1k_usd * share for s, share in zip(sources, FALLBACK_SHARE, strict=False))
+            orders[key] += [s.id for s in sources if s.id not in orders[key]]
+            # one lookup per source and lead serves every data point of the step: the step costs its
+            # dearest data point's waterfall, not the sum
+            cost = sum(s.cost_per_1k_usd * share for s, share in zip(sources, FALLBACK_SHARE, strict=False))
+            costs[key] = max(costs[key], cost)
     methods = [
         CollectionMethod(
-            data_points=keys, method=method, provider_order=list(order), cadence=cadence,  # type: ignore[arg-type]
-            est_cost_per_1k_leads_usd=round(costs[(method, cadence, order)], 2),
-            validation=VALIDATION[method],
+            data_points=keys, method=key[0], provider_order=orders[key], cadence=key[1],  # type: ignore[arg-type]
+            est_cost_per_1k_leads_usd=round(costs[key], 2), validation=VALIDATION[key[0]],
         )
-        for (method, cadence, order), keys in groups.items()
+        for key, keys in groups.items()
     ]
     # cheap automated methods first: that is the order a team should run them in
     rank = {"api_enrichment": 0, "waterfall": 1, "intent_feed": 2, "web_scrape": 3, "llm_extraction": 4,
