@@ -126,7 +126,7 @@ def ground_section(
     new = 0
     for dp in draft.data_points:
         key = dp.key.strip().lower()
-        if key in seen or len(out) >= limit:
+        if key in seen:
             continue
         why = dp.why.strip()[:600]
         evidence = dp.evidence if quoted(dp.evidence, corpus) else None
@@ -158,7 +158,8 @@ def ground_section(
         seen.add(key)
     if not out:
         raise ValueError(f"the LLM chose no usable data point for {section}")
-    return Section(data_points=out), g.warnings()
+    # every point is checked (an invented one past the limit is still reported), then the limit applies
+    return Section(data_points=out[:limit]), g.warnings()
 
 
 # ───────────────────────────── analysis ─────────────────────────────
