@@ -95,22 +95,20 @@ async def refine(
 # ───────────────────────────── analysis ─────────────────────────────
 
 
-def _provider_tools(resources: Resources, providers: list[str]) -> list[BaseTool]:
-    """Provider tools for the configured providers (none without keys). The clients are shared by the
-    runs of one :class:`Resources` (``extras["providers"]``) and closed with it."""
+def _provider_tools(resources: Resources, providers: list[str], known: dict[str, Any]) -> tuple[list[BaseTool], Any]:
+    """Tools for configured providers whose facts about the seller are not already in the state (the
+    graph may have enriched the seller alongside the site read). Clients are per run, like the graph's
+    own (``graph.nodes._providers``), sharing its response cache: a repeated lookup spends no credit."""
     settings = resources.settings
-    if settings.apollo_api_key is None and settings.clearbit_api_key is None:
-        return []
+    wanted = [p.lower() for p in providers if p.lower() not in known]
+    if not wanted or (settings.apollo_api_key is None and settings.clearbit_api_key is None):
+        return [], None
+    from graph.nodes._providers import open_clients
     from tools.provider_tools import TOOLS
-    from tools.providers import ProviderClients, build_provider_clients
 
-    clients = resources.extras.get("providers")
-    if not isinstance(clients, ProviderClients):
-        clients = build_provider_clients(settings, ["apollo", "clearbit"])
-        resources.extras["providers"] = clients
-        resources.on_close(clients.aclose)
-    wanted = {p.lower() for p in providers}
-    return [t for t in TOOLS(clients) if t.name.split("_", 1)[0] in wanted]
+    clients = open_clients(resources, wanted)
+    tools = [t for t in TOOLS(clients) if t.name in ANALYSIS_TOOLS]
+    return tools, clients
 
 
 def _facts(result: Any) -> dict[str, Any]:
@@ -144,11 +142,12 @@ async def _analyze(
 ) -> Refined[tuple[Company, MarketSignals]]:
     request = request_of(state)
     llm = chat_model(resources, model)
-    tools = [t for t in _provider_tools(resources, list(request.options.providers)) if t.name in ANALYSIS_TOOLS]
+    known = state.get("provider_evidence") or {}
+    tools, clients = _provider_tools(resources, list(request.options.providers), known)
     plan = budgets(resources.settings, tools=bool(tools))
     messages: list[BaseMessage] = list(analysis_messages(
         state.get("site"), company, market, kb, request.icp,
-        max_tokens=plan.analysis_tokens, max_tool_calls=plan.tool_calls))
+        max_tokens=plan.analysis_tokens, max_tool_calls=plan.tool_calls, provider_facts=known))
     usage = LLMUsage()
     updates: dict[str, Any] = {}
     try:
@@ -171,6 +170,12 @@ async def _analyze(
     except LLMError as exc:
         exc.usage = usage  # type: ignore[attr-defined]  # tokens spent still count in meta.llm
         raise
+    finally:
+        if clients is not None:
+            from graph.nodes._providers import usage_of
+
+            updates["provider_calls"] = usage_of(clients)
+            await clients.aclose()
     extra = [str(v) for facts in (updates.get("provider_evidence") or {}).values() for v in facts.values()]
     updated, signals, suggestion, warnings = ground_analysis(draft, company, market, kb,
                                                              corpus_of(state.get("site"), extra))

@@ -75,6 +75,7 @@ def analysis_messages(
     *,
     max_tokens: int,
     max_tool_calls: int,
+    provider_facts: dict[str, Any] | None = None,
 ) -> list[SystemMessage | HumanMessage]:
     system = render_prompt("analyze_company", max_tool_calls=max_tool_calls)
     view = {
@@ -85,6 +86,8 @@ def analysis_messages(
         "customers": company.customers[:10], "size_hints": company.size_hints[:8],
         "geographies": company.geographies,
     }
+    if provider_facts:  # what Apollo/Clearbit already said about the seller (read with the site)
+        view["provider_facts"] = _clip(_dumps(provider_facts), 1500)
     allowed = {"categories": sorted(kb.categories), "verticals": sorted(kb.verticals),
                "motions": ["channel", "plg", "enterprise", "smb", "local", "ecommerce", "b2c", "public_sector"]}
     parts = [f"<catalog_view>{neutralize(_dumps(view))}</catalog_view>",

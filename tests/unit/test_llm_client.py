@@ -43,3 +43,16 @@ async def test_openai_proper_needs_only_the_key() -> None:
     async with open_resources(_settings(OPENAI_API_KEY="sk-test-abc")) as resources:
         llm = chat_model(resources, "gpt-4o-mini")
         assert llm.openai_api_base in (None, "") and not llm.default_query
+
+
+async def test_provider_tools_only_for_configured_providers_not_yet_heard_from() -> None:
+    from graph.engine.llm import _provider_tools
+
+    settings = _settings(OPENAI_BASE_URL="http://127.0.0.1:9/v1", APOLLO_API_KEY="apk-test")
+    async with open_resources(settings) as resources:
+        tools, clients = _provider_tools(resources, ["apollo", "clearbit"], {})
+        assert [t.name for t in tools] == ["apollo_enrich_organization"]  # no Clearbit key, no person lookups
+        await clients.aclose()
+        assert _provider_tools(resources, ["apollo"], {"apollo": {"industry": "restaurants"}}) == ([], None)
+    async with open_resources(_settings(OPENAI_BASE_URL="http://127.0.0.1:9/v1")) as resources:
+        assert _provider_tools(resources, ["apollo", "clearbit"], {}) == ([], None)
