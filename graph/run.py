@@ -21,10 +21,11 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from graph.cache import AsyncPageCache, AsyncResponseCache, RunCache
 from graph.fingerprint import blueprint_id_for, run_key
+from graph.hot_cache import HotCache, hit_bytes
 from graph.knowledge import load_knowledge
 from graph.resources import Resources, open_resources, use_resources
 from graph.schemas import Blueprint, EnrichmentRequest
@@ -76,29 +77,26 @@ class BlueprintRunner:
         settings: Settings | None = None,
         cache: RunCache | None = None,
         resources: Resources | None = None,
+        hot_ttl_s: float = 5.0,
     ) -> None:
         self.settings = settings or get_settings()
         self.cache = cache
         self.resources = resources
         self._flights: dict[str, _Flight] = {}
         self.graph_runs = 0  # how many times this runner actually executed the graph
+        # finished blueprints as response bytes, never kept longer than the shared cache keeps them
+        ttl = self.settings.cache_ttl_s
+        self.hot = HotCache(ttl_s=min(hot_ttl_s, ttl) if ttl else hot_ttl_s)
 
     # ── public ──
     async def stream(
         self, request: EnrichmentRequest, *, engine: str | None = None, model: str | None = None
     ) -> AsyncIterator[Event]:
-        resolved = self.settings.resolve_engine(engine or request.options.engine)  # type: ignore[arg-type]
-        if resolved == "llm" and not self.settings.llm_configured:
-            raise InvalidRequest(
-                "engine 'llm' needs an LLM: set OPENAI_API_KEY or OPENAI_BASE_URL, or use engine 'catalog'",
-                details={"field": "options.engine"},
-            )
-        model = (model or self.settings.blueprint_model) if resolved == "llm" else None
-        # the knowledge base is loaded once per process: only the first load is worth a thread hop
-        kb = load_knowledge() if load_knowledge.cache_info().currsize else await asyncio.to_thread(load_knowledge)
-        key = run_key(request, engine=resolved, model=model, knowledge_version=kb.version)
+        resolved, model, key = await self._identify(request, engine, model)
         blueprint_id = blueprint_id_for(key)
         mode = request.options.cache
+        if mode == "refresh":
+            self.hot.discard(key)  # this process must not answer the entry being replaced
         cache = self.cache if mode != "bypass" and self.cache is not None else None
         if cache is not None and not cache.is_open and not await asyncio.to_thread(getattr, cache, "available"):
             cache = None
@@ -128,6 +126,31 @@ class BlueprintRunner:
             if flight.subscribers == 0 and not flight.finished and flight.task is not None:
                 flight.task.cancel()  # nobody is listening any more
 
+    async def cached_json(
+        self, request: EnrichmentRequest, *, engine: str | None = None, model: str | None = None
+    ) -> bytes | None:
+        """A cache hit as ready-to-send JSON bytes (``meta.cache`` = ``hit``), or ``None`` (then use
+        :meth:`stream`). Served from the in-process hot cache without a thread hop, parse or
+        serialisation; a miss there is looked up in the shared cache once and kept hot."""
+        if request.options.cache != "use" or self.cache is None:
+            return None
+        try:
+            _, _, key = await self._identify(request, engine, model)
+        except InvalidRequest:
+            return None  # stream() raises it with the full story
+        body = self.hot.get(key)
+        if body is not None:
+            return body
+        cache = self.cache
+        if not cache.is_open and not await asyncio.to_thread(getattr, cache, "available"):
+            return None
+        found = await asyncio.to_thread(cache.get, key)
+        if found is None:
+            return None
+        body = hit_bytes(found)
+        self.hot.put(key, body)
+        return body
+
     async def generate(
         self, request: EnrichmentRequest, *, engine: str | None = None, model: str | None = None
     ) -> tuple[Blueprint, str]:
@@ -151,6 +174,21 @@ class BlueprintRunner:
                     await flight.task
 
     # ── internals ──
+    async def _identify(
+        self, request: EnrichmentRequest, engine: str | None, model: str | None
+    ) -> tuple[Literal["catalog", "llm"], str | None, str]:
+        """The resolved engine, the model and the run key."""
+        resolved = self.settings.resolve_engine(engine or request.options.engine)  # type: ignore[arg-type]
+        if resolved == "llm" and not self.settings.llm_configured:
+            raise InvalidRequest(
+                "engine 'llm' needs an LLM: set OPENAI_API_KEY or OPENAI_BASE_URL, or use engine 'catalog'",
+                details={"field": "options.engine"},
+            )
+        model = (model or self.settings.blueprint_model) if resolved == "llm" else None
+        # the knowledge base is loaded once per process: only the first load is worth a thread hop
+        kb = load_knowledge() if load_knowledge.cache_info().currsize else await asyncio.to_thread(load_knowledge)
+        return resolved, model, run_key(request, engine=resolved, model=model, knowledge_version=kb.version)
+
     def _error_of(self, event: Event) -> BlueprintError:
         error = event.get("exception")
         if isinstance(error, BlueprintError):
@@ -175,6 +213,7 @@ class BlueprintRunner:
             blueprint["meta"]["cache"] = status
             if cache is not None:
                 await asyncio.to_thread(cache.set, key, blueprint)
+                self.hot.put(key, hit_bytes(blueprint))
             flight.publish("blueprint", blueprint)
         except BlueprintError as exc:
             flight.error = exc
