@@ -17,8 +17,13 @@ __all__ = ["PhraseMatcher", "Zone", "normalize", "snippet_around"]
 _WS = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
-    """Lower-case, unify quotes/dashes, collapse white space (keeps punctuation for word bounds)."""
+    """Lower-case, unify quotes/dashes, collapse white space (keeps punctuation for word bounds).
+
+    Memoized: the same cue phrases, data point texts and page zones are normalized by many matchers
+    per run (and the phrases by every run), which made this the engine's hottest function.
+    """
     text = text.lower().replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
     return _WS.sub(" ", text).strip()
 
