@@ -212,6 +212,9 @@ class DataPoint(BaseModel):
     example: str = ""
     qualification_rule: str | None = None
     source_ids: list[str] = Field(default_factory=list)
+    source_fields: dict[str, str] = Field(
+        default_factory=dict, description="Source id → field path in that provider's response (API sources)."
+    )
     evidence: str | None = None
     origin: Literal["catalog", "llm"] = "catalog"
 

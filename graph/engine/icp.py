@@ -25,7 +25,7 @@ SEGMENT_LABELS = {
     "mid_market": "Mid-market companies",
     "enterprise": "Enterprises",
 }
-SEGMENT_SIZE = {
+SEGMENT_SIZE: dict[str, dict[str, int | None]] = {
     "smb": {"min_employees": 1, "max_employees": 200},
     "mid_market": {"min_employees": 100, "max_employees": 2500},
     "enterprise": {"min_employees": 1000, "max_employees": None},

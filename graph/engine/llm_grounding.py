@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import get_args
 
 from graph.engine.llm_models import AnalysisDraft, DraftSource, SectionDraft
-from graph.engine.select import Candidate
+from graph.engine.select import Candidate, spec_fields
 from graph.engine.text import normalize
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import ValueType
@@ -100,9 +100,12 @@ class Grounding:
 # ───────────────────────────── sections ─────────────────────────────
 
 
-def _sources(key: str, drafts: Sequence[DraftSource], kb: KnowledgeBase, g: Grounding) -> list[str]:
+def _sources(
+    key: str, drafts: Sequence[DraftSource], kb: KnowledgeBase, g: Grounding
+) -> tuple[list[str], dict[str, str]]:
     fields = known_fields(kb)
     kept: list[str] = []
+    paths: dict[str, str] = {}
     for src in drafts:
         sid = src.source_id.strip()
         if sid not in kb.sources:
@@ -113,7 +116,9 @@ def _sources(key: str, drafts: Sequence[DraftSource], kb: KnowledgeBase, g: Grou
             g.drop(f"{sid} without a field path for {key}")
         elif sid not in kept:
             kept.append(sid)
-    return kept
+            if src.field:
+                paths[sid] = src.field
+    return kept, paths
 
 
 def ground_section(
@@ -137,6 +142,7 @@ def ground_section(
                 key=spec.key, name=spec.name, description=spec.description, why=why or spec.description,
                 priority=dp.priority, value_type=spec.value_type, example=spec.example,
                 qualification_rule=spec.qualification_rule, source_ids=[r.source for r in spec.sources],
+                source_fields=spec_fields(spec),
                 evidence=evidence or candidate.evidence, origin="catalog"))
         elif key in kb.data_points:
             g.drop(f"data point {key} (not a candidate for this seller's {section})")
@@ -145,7 +151,7 @@ def ground_section(
             if new >= MAX_NEW or not _KEY.match(key) or not dp.name.strip() or not dp.description.strip():
                 g.drop(f"new data point {key!r} (malformed or over the limit of {MAX_NEW})")
                 continue
-            source_ids = _sources(key, dp.sources, kb, g)
+            source_ids, source_fields = _sources(key, dp.sources, kb, g)
             if not source_ids:
                 g.drop(f"new data point {key} (no source from the knowledge base)")
                 continue
@@ -154,7 +160,8 @@ def ground_section(
                 key=key, name=dp.name.strip()[:120], description=dp.description.strip()[:400],
                 why=why or dp.description.strip()[:400], priority=dp.priority,
                 value_type=dp.value_type if dp.value_type in _VALUE_TYPES else "string",
-                example=dp.example.strip()[:200], source_ids=source_ids, evidence=evidence, origin="llm"))
+                example=dp.example.strip()[:200], source_ids=source_ids, source_fields=source_fields,
+                evidence=evidence, origin="llm"))
         seen.add(key)
     if not out:
         raise ValueError(f"the LLM chose no usable data point for {section}")

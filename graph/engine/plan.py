@@ -49,9 +49,11 @@ def plan_sources(kb: KnowledgeBase, data_points: list[DataPoint]) -> list[Source
                 fields[ref.source][dp.key] = ref.field
             if ref.note and ref.note not in notes[ref.source]:
                 notes[ref.source].append(f"{dp.key}: {ref.note}")
-        for sid in dp.source_ids:  # LLM-added data points carry ids only
+        for sid in dp.source_ids:  # data points the LLM added are not in the knowledge base
             if sid in kb.sources and dp.key not in provides[sid]:
                 provides[sid].append(dp.key)
+        for sid, path in dp.source_fields.items():
+            fields[sid].setdefault(dp.key, path)
     out: list[SourceRecommendation] = []
     for sid, keys in provides.items():
         src = kb.sources.get(sid)

@@ -136,6 +136,15 @@ def write_why(candidate: Candidate, company: Company, kb: KnowledgeBase, targeti
 INTEGRATION_KEY = "integrated_tools_in_use"
 
 
+def spec_fields(spec: DataPointSpec) -> dict[str, str]:
+    """Source id → the first field path the knowledge base gives for it."""
+    out: dict[str, str] = {}
+    for ref in spec.sources:
+        if ref.field and ref.source not in out:
+            out[ref.source] = ref.field
+    return out
+
+
 def integration_targets(company: Company, kb: KnowledgeBase) -> DataPoint | None:
     """The tools the seller says it integrates with, as a technographic target of their own."""
     tools = company.integrations[:8]
@@ -156,6 +165,7 @@ def integration_targets(company: Company, kb: KnowledgeBase) -> DataPoint | None
         example=f"Uses {tools[0]} (detected on the lead's site and in job posts)",
         qualification_rule=f"Uses at least one of: {listed}",
         source_ids=[r.source for r in spec.sources],
+        source_fields=spec_fields(spec),
         evidence=f"Integrations named on the site: {listed}",
     )
 
@@ -182,6 +192,7 @@ def select_section(
             example=c.spec.example,
             qualification_rule=c.spec.qualification_rule,
             source_ids=[r.source for r in c.spec.sources],
+            source_fields=spec_fields(c.spec),
             evidence=c.evidence,
         )
         for i, c in enumerate(ranked)
