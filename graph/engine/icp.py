@@ -58,12 +58,18 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
         # the site names no market strongly: assume the category's typical ones
         cat = market.categories[0]
         typical = kb.categories[cat.id].typical_verticals
-        known = {v.id for v in verticals}
+        known = {v.id: i for i, v in enumerate(verticals)}
         for rank, vid in enumerate(typical[:3]):
             if vid == SMB_VERTICAL and market.segment in {"mid_market", "enterprise"}:
                 continue  # the site says who it is for, and it is not small businesses
-            if vid not in known and vid in kb.verticals:
-                score = round(cat.score * FALLBACK_SCALE * (1 - 0.15 * rank), 4)
+            if vid not in kb.verticals:
+                continue
+            score = round(cat.score * FALLBACK_SCALE * (1 - 0.15 * rank), 4)
+            if vid in known:  # weakly seen on the site already: the category's prior lifts it, in order
+                current = verticals[known[vid]]
+                if score > current.score:
+                    verticals[known[vid]] = current.model_copy(update={"score": score})
+            else:
                 verticals.append(Scored(id=vid, score=score, evidence=[f"typical market of {cat.id}"]))
         verticals.sort(key=lambda s: s.score, reverse=True)
     return market.model_copy(update={"verticals": _relative(verticals, 0.45)[:5],
