@@ -49,6 +49,7 @@ __all__ = [
     "parse_retry_after",
     "redact",
     "send",
+    "shared_tls_context",
     "tolerant_model",
     "transport_error",
 ]
@@ -69,9 +70,9 @@ RETRY_EXCEPTIONS = (httpx.TimeoutException, httpx.ConnectError, httpx.RemoteProt
 
 
 @functools.lru_cache(maxsize=1)
-def _tls_context() -> ssl.SSLContext:
+def shared_tls_context() -> ssl.SSLContext:
     """One verifying TLS context for every client: building one reads the CA bundle (about 15 ms of
-    CPU), which per-run provider clients otherwise paid on every run."""
+    CPU), which per-run clients (providers, the site reader's per-host pools) otherwise paid every run."""
     return httpx.create_ssl_context()
 
 
@@ -94,7 +95,7 @@ def make_client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
         limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
         transport=transport,
-        verify=_tls_context(),
+        verify=shared_tls_context(),
     )
 
 

@@ -24,6 +24,7 @@ import httpx
 from graph.settings import Settings, get_settings
 from tools.errors import BlueprintError, SiteFetchError, UpstreamTimeout
 from tools.extract import classify_link, extract_page
+from tools.http import shared_tls_context
 from tools.site import Page, PageKind, SiteSnapshot
 from tools.ssrf import GuardedTransport, Resolver, check_url
 
@@ -69,6 +70,7 @@ def build_site_client(
         s.allow_private_hosts,
         resolver=resolver,
         limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
+        verify=shared_tls_context(),  # one CA-bundle read per process, not one per host pool
     )
     return httpx.AsyncClient(
         transport=transport,

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graph.engine.text import Zone, matcher_for, normalize, snippet_around
+from graph.engine.text import PhraseMatcher, Zone, matcher_for, normalize, snippet_around
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import DataPointSpec
 from graph.schemas import Company, DataPoint, ResolvedICP
@@ -67,6 +67,45 @@ def _excluded(kb: KnowledgeBase, targeting: MarketSignals) -> set[str]:
     return out
 
 
+@dataclass
+class _SectionIndex:
+    """Which data points of one section each market claims, and every signal phrase in one matcher."""
+
+    kb: KnowledgeBase
+    specs: list[DataPointSpec]
+    by_vertical: dict[str, set[str]]
+    by_category: dict[str, set[str]]
+    by_motion: dict[str, set[str]]
+    generic: set[str]
+    signals: PhraseMatcher
+
+
+_SECTION_INDEXES: dict[tuple[int, str], _SectionIndex] = {}
+
+
+def _section_index(kb: KnowledgeBase, section: str) -> _SectionIndex:
+    cached = _SECTION_INDEXES.get((id(kb), section))
+    if cached is not None and cached.kb is kb:
+        return cached
+    specs = list(kb.by_section(section))
+    keys = {s.key for s in specs}
+    by_vertical = {v.id: {k for k in v.data_points if k in keys} for v in kb.verticals.values()}
+    by_category = {c.id: {k for k in c.data_points if k in keys} for c in kb.categories.values()}
+    by_motion: dict[str, set[str]] = {}
+    for spec in specs:
+        for vid in spec.applies_to.verticals:
+            by_vertical.setdefault(vid, set()).add(spec.key)
+        for cid in spec.applies_to.categories:
+            by_category.setdefault(cid, set()).add(spec.key)
+        for motion in spec.applies_to.motions:
+            by_motion.setdefault(motion, set()).add(spec.key)
+    generic = {s.key for s in specs if s.applies_to.any}
+    signals = matcher_for(tuple(sorted({p for s in specs for p in s.signals})))
+    index = _SectionIndex(kb, specs, by_vertical, by_category, by_motion, generic, signals)
+    _SECTION_INDEXES[(id(kb), section)] = index
+    return index
+
+
 def rank_candidates(
     section: str,
     kb: KnowledgeBase,
@@ -74,14 +113,22 @@ def rank_candidates(
     zones: Sequence[Zone],
     icp: ResolvedICP | None = None,
 ) -> list[Candidate]:
+    index = _section_index(kb, section)
     excluded = _excluded(kb, targeting)
-    specs = [s for s in kb.by_section(section) if s.key not in excluded]
-    signal_phrases = tuple(sorted({p for s in specs for p in s.signals}))
-    matcher = matcher_for(signal_phrases)
     found: set[str] = set()
     for zone in zones:
-        found.update(matcher.count(zone.text))
+        found.update(index.signals.count(zone.text))
     icp_tech = [normalize(t) for t in (icp.technologies if icp and icp.source == "provided" else [])]
+    # only the data points some targeted market (or a motion, or genericity) claims can score above 0;
+    # with ICP technologies every data point of the section may be named by them
+    pool: set[str] = set(index.generic)
+    for v in targeting.verticals:
+        pool |= index.by_vertical.get(v.id, set())
+    for c in targeting.categories[:3]:
+        pool |= index.by_category.get(c.id, set())
+    for motion in targeting.motions:
+        pool |= index.by_motion.get(motion, set())
+    specs = [s for s in index.specs if (icp_tech or s.key in pool) and s.key not in excluded]
 
     out: list[Candidate] = []
     for spec in specs:

@@ -46,8 +46,8 @@ class PhraseMatcher:
     _regex: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        unique = sorted({normalize(p) for p in self.phrases if p.strip()}, key=len, reverse=True)
-        body = "|".join(re.escape(p) for p in unique) or r"(?!x)x"
+        unique = {normalize(p) for p in self.phrases if p.strip()}
+        body = _trie_pattern(unique) if unique else r"(?!x)x"
         self._regex = re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
 
     def count(self, text: str) -> Counter[str]:
@@ -59,6 +59,34 @@ class PhraseMatcher:
             if m.group(0) in wanted:
                 return m.span()
         return None
+
+
+def _trie_pattern(phrases: set[str]) -> str:
+    """One regex for many literal phrases, shaped as a trie.
+
+    A flat alternation of thousands of phrases makes the regex engine try every phrase at every
+    position; a trie tries only the phrases that share the text's next characters. Longer phrases are
+    preferred (greedy), and the caller's word-boundary check backtracks to a shorter one when needed —
+    the same matches as a longest-first alternation.
+    """
+    trie: dict[str, dict] = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def render(node: dict[str, dict]) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + render(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        inner = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return f"(?:{inner})?"
+        return inner
+
+    return render(trie)
 
 
 @lru_cache(maxsize=64)
