@@ -48,6 +48,7 @@ class _Flight:
     key: str
     events: list[Event] = field(default_factory=list)
     finished: bool = False
+    delivered: bool = False  # the blueprint is out; what remains (storing it) must not be cancelled
     error: BlueprintError | None = None
     subscribers: int = 0
     task: asyncio.Task[None] | None = None
@@ -123,7 +124,7 @@ class BlueprintRunner:
                 yield event
         finally:
             flight.subscribers -= 1
-            if flight.subscribers == 0 and not flight.finished and flight.task is not None:
+            if flight.subscribers == 0 and not (flight.finished or flight.delivered) and flight.task is not None:
                 flight.task.cancel()  # nobody is listening any more
 
     async def cached_json(
@@ -211,10 +212,11 @@ class BlueprintRunner:
                     return
             blueprint = await self._run_graph(flight, request, context, cache)
             blueprint["meta"]["cache"] = status
-            if cache is not None:
+            if cache is not None:  # stored before it is answered: a GET by id right after must find it
                 await asyncio.to_thread(cache.set, key, blueprint)
                 self.hot.put(key, hit_bytes(blueprint))
             flight.publish("blueprint", blueprint)
+            flight.delivered = True  # a listener leaving now must not cancel the unlock that follows
         except BlueprintError as exc:
             flight.error = exc
             flight.publish("error", exc.to_dict(), exc)

@@ -195,6 +195,7 @@ async def create_enrichment(
                 status = event["data"]["cache"]
             elif kind == "blueprint":
                 blueprint = event["data"]
+                break  # the answer is complete; the runner finishes storing it on its own
             elif kind == "error":
                 error = event.get("exception")
                 if isinstance(error, BlueprintError):
