@@ -8,6 +8,7 @@ none, the seller category's typical markets.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from graph.engine.analysis import score_cues
@@ -34,13 +35,32 @@ SMB_VERTICAL = "small_businesses_smb"
 FALLBACK_SCALE = 0.6
 
 
+_EXCLUSION = re.compile(
+    r"\b(?:exclud(?:e|es|ing)|except|not|no|never|without)\b\s+([^.;:]+)|([^.;:,]+?)\s+(?:are\s+|is\s+)?excluded",
+    re.I,
+)
+
+
+def excluded_by_notes(notes: str, kb: KnowledgeBase) -> set[str]:
+    """Verticals the ICP's notes rule out ("hospitals excluded", "exclude franchisors")."""
+    clauses = [a or b for a, b in _EXCLUSION.findall(notes or "")]
+    if not clauses:
+        return set()
+    zones = [Zone("icp_exclusions", "\n".join(clauses), 3.0, "icp")]
+    labels = [tuple(v.industry_labels) for v in kb.verticals.values()]
+    return {s.id for s in score_cues(kb.verticals.values(), zones, extra=labels, min_distinct=1) if s.score >= 0.3}
+
+
 def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> MarketSignals:
     """The markets to write the blueprint for."""
     verticals = [v for v in market.verticals if v.score >= MIN_VERTICAL]
     icp_driven = False
+    wanted: set[str] = set()  # what the ICP's industries name: never ruled out by its notes
     if icp is not None and (icp.industries or icp.notes):
+        # the notes' exclusions are cut out before the notes are read for what the ICP wants
+        notes = _EXCLUSION.sub(" ", icp.notes or "")
         zones = [Zone("icp_industries", " ; ".join(icp.industries), 3.0, "icp"),
-                 Zone("icp_notes", icp.notes, 1.0, "icp")]
+                 Zone("icp_notes", notes, 1.0, "icp")]
         labels = [tuple(v.industry_labels) for v in kb.verticals.values()]
         from_icp = score_cues(kb.verticals.values(), zones, extra=labels, min_distinct=1)
         if from_icp and from_icp[0].score >= 0.3:
@@ -49,10 +69,15 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
             # the ICP's own verticals lead; the site's stay as weak context
             merged = {s.id: Scored(id=s.id, score=min(1.0, s.score / top), evidence=["icp", *s.evidence])
                       for s in from_icp[:4] if s.score >= 0.5 * top}
+            wanted = set(merged)
             for v in verticals:
                 if v.id not in merged:
                     merged[v.id] = Scored(id=v.id, score=round(v.score * 0.3, 4), evidence=v.evidence)
             verticals = sorted(merged.values(), key=lambda s: s.score, reverse=True)
+    if icp is not None and icp.notes:
+        ruled_out = excluded_by_notes(icp.notes, kb) - wanted
+        keep = [v for v in verticals if v.id not in ruled_out]
+        verticals = keep or verticals  # never exclude everything the ICP is about
     best = verticals[0].score if verticals else 0.0
     if best < 0.35 and market.categories:
         # the site names no market strongly: assume the category's typical ones
