@@ -20,7 +20,7 @@ def test_notes_remove_a_site_market_but_not_the_icp_market() -> None:
     kb = load_knowledge()
     market = MarketSignals(verticals=[Scored(id="hospitals_health_systems", score=0.9),
                                       Scored(id="home_health_senior_care", score=0.8)])
-    icp = ICP(industries=["Home health agencies", "Hospice"], notes="Hospitals excluded; home health is excluded never.")
+    icp = ICP(industries=["Home health agencies", "Hospice"], notes="Hospitals excluded.")
     targeted = {v.id for v in targeting_for(market, kb, icp).verticals}
     assert "home_health_senior_care" in targeted
     assert "hospitals_health_systems" not in targeted
