@@ -46,5 +46,8 @@ def engine_of(state: BlueprintState, runtime: Runtime[Context] | None) -> Litera
 
 
 async def knowledge() -> KnowledgeBase:
-    """The knowledge base; the first load reads files, so it runs off the event loop."""
+    """The knowledge base; the first load reads files, so it runs off the event loop (later calls are a
+    cache lookup and skip the thread hop)."""
+    if load_knowledge.cache_info().currsize:
+        return load_knowledge()
     return await asyncio.to_thread(load_knowledge)
