@@ -292,7 +292,8 @@ def _describe(
         category=category.name if category else "",
         category_id=category.id if category else None,
         categories=[s.id for s in categories[:3]],
-        markets_served=[kb.verticals[s.id].name for s in verticals[:4] if s.score >= 0.2],
+        markets_served=[kb.verticals[s.id].name for s in verticals[:4]
+                        if s.score >= max(0.2, 0.5 * verticals[0].score)],
         verticals=[s.id for s in verticals[:4]],
         channel="partner" if channel else "direct",
         integrations=integrations[:30],
