@@ -209,6 +209,7 @@ class BlueprintRunner:
                 locked, shared = await self._acquire(cache, key, refresh=refresh)
                 if shared is not None:  # another process ran it meanwhile
                     flight.publish("blueprint", _as_hit(shared))
+                    flight.delivered = True
                     return
             blueprint = await self._run_graph(flight, request, context, cache)
             blueprint["meta"]["cache"] = status
@@ -220,18 +221,23 @@ class BlueprintRunner:
         except BlueprintError as exc:
             flight.error = exc
             flight.publish("error", exc.to_dict(), exc)
+            flight.delivered = True
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.exception("run failed unexpectedly")
             flight.error = BlueprintError(f"internal error ({type(exc).__name__})")
             flight.publish("error", flight.error.to_dict(), flight.error)
+            flight.delivered = True
         finally:
-            if locked and cache is not None:
-                await asyncio.to_thread(cache.unlock, key)
+            # the bookkeeping comes first and never awaits: a listener leaving now (which may cancel
+            # this task) must not leave the flight registered, or identical requests would wait forever
             flight.finished = True
             flight.publish("done", {})
             self._flights.pop(flight.key, None)
+            if locked and cache is not None:
+                # shielded: the lock is released even when this task is being cancelled
+                await asyncio.shield(asyncio.to_thread(cache.unlock, key))
 
     async def _acquire(
         self, cache: RunCache, key: str, *, refresh: bool = False

@@ -138,12 +138,6 @@ class SlowHome:
         return html(tablely_home())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="graph/run.py _execute: a subscriber leaving while the run releases its lock (after `error`) "
-    "cancels the `finally` before `done` is published; the flight stays registered and every later "
-    "identical request hangs. Found by .ci/fuzz.sh; fix proposed in the issue-8 report.",
-)
 async def test_leaving_right_after_an_error_leaves_no_stuck_run(tmp_path: Path) -> None:
     settings = get_settings()
     cache = RunCache(tmp_path / "cache", ttl_s=60)
