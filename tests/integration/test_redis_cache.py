@@ -255,7 +255,8 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) 
 @needs_redis
 async def test_two_server_processes_share_one_run_and_its_result(site: SiteServer, tmp_path: Path) -> None:
     env = {**os.environ, "BLUEPRINT_CACHE_URL": REDIS_URL or "", "BLUEPRINT_ALLOW_PRIVATE_HOSTS": "127.0.0.1",
-           "BLUEPRINT_ENGINE": "catalog", "BLUEPRINT_CACHE_TTL_S": "120"}
+           "BLUEPRINT_ENGINE": "catalog", "BLUEPRINT_CACHE_TTL_S": "120",
+           "BLUEPRINT_PAGE_CACHE_TTL_S": "120"}
     # separate cache folders too: only Redis is shared between the two "machines"
     ports = [free_port(), free_port()]
     procs = [_serve(p, {**env, "BLUEPRINT_CACHE_DIR": str(tmp_path / f"replica{i}")}) for i, p in enumerate(ports)]
