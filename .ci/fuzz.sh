@@ -41,8 +41,10 @@ done
 printf 'max-stream-events = 500\n' >"$WORK/schemathesis.toml"
 
 status=0
-SCHEMATHESIS_HOOKS=.ci/fuzz_checks.py "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "http://127.0.0.1:$PORT/openapi.json" \
-  -c not_a_server_error,error_envelope -n 25 --seed 8 --request-timeout 10 --generation-database :memory: --no-color \
+# run from the temp dir: schemathesis keeps its crash store in ./.schemathesis
+ROOT=$(pwd)
+(cd "$WORK" && SCHEMATHESIS_HOOKS="$ROOT/.ci/fuzz_checks.py" "$ROOT/$VENV/bin/schemathesis" --config-file schemathesis.toml run "http://127.0.0.1:$PORT/openapi.json" \
+  -c not_a_server_error,error_envelope -n 25 --seed 8 --request-timeout 10 --generation-database :memory: --no-color) \
   || status=$?
 
 if [ "$status" -ne 0 ]; then
