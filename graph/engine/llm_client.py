@@ -124,6 +124,10 @@ async def complete(
                        details={"http_status": exc.status_code}) from exc
     except openai.OpenAIError as exc:  # connection errors, unusable completions (length, refusals)
         raise LLMError(f"The LLM endpoint failed ({type(exc).__name__}).") from exc
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        # a 200 whose body is not a chat completion (an HTML page, a proxy's error text): the client
+        # library trips over it while reading; to us it is an unusable answer, and the node falls back
+        raise LLMError("The LLM endpoint returned an unusable response (not a chat completion).") from exc
     if not isinstance(message, AIMessage):
         raise LLMError("The LLM endpoint returned no message.")
     return Completion(message=message, usage=_usage(message))

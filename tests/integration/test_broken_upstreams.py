@@ -196,17 +196,7 @@ def _use_llm(monkeypatch: pytest.MonkeyPatch, llm: SiteServer) -> None:
     monkeypatch.setenv("BLUEPRINT_LLM_TIMEOUT_S", "1.0")
 
 
-GARBAGE_CRASHES = pytest.mark.xfail(
-    strict=True,
-    reason="graph/engine/llm_client.py complete(): a 200 answer that is not JSON makes langchain-openai raise "
-    "AttributeError ('str' object has no attribute 'choices'), which is not mapped to LLMError, so the whole "
-    "run fails with internal_error instead of falling back (fix proposed in the issue-8 report)",
-)
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=GARBAGE_CRASHES) if n == "garbage body" else n for n in LLM_SCENARIOS]
-)
+@pytest.mark.parametrize("name", list(LLM_SCENARIOS))
 async def test_failing_llm_falls_back_within_budget(
     name: str, tablely: SiteServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
