@@ -173,9 +173,8 @@ async def test_graph_stream_reports_every_node_in_order(site: SiteServer) -> Non
     tail = ["sources", "collection_methods", "coverage", "assemble"]
     for before, after in itertools.pairwise(tail):
         assert at[("node_completed", before)] < at[("node_started", after)]
-    # the three sections run in parallel: all have started before the first one completes
-    first_done = min(at[("node_completed", s)] for s in SECTION_NODES)
-    assert max(at[("node_started", s)] for s in SECTION_NODES) < first_done
+    # the sections share one step (fan-out / join); that they overlap in time is shown with slowed nodes
+    # below — a catalog section never waits on I/O, so it may finish before its siblings start
     # node_completed carries that node's output
     done = {e["node"]: e for e in events if e["event"] == "node_completed"}
     assert done["fetch_site"]["output"]["pages"][0] == site.url_for("/")
