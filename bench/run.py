@@ -12,6 +12,7 @@ against bare FastAPI endpoints, concurrency, stampede protection, LLM cost and C
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import statistics
 import sys
@@ -172,10 +173,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the server against a loopback stub world.")
     parser.add_argument("--quick", action="store_true", help="small counts and short latencies (CI smoke run)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="folder for latest.md/.json")
+    parser.add_argument("--site-latency-ms", type=float, default=None,
+                        help="seller-site latency per page (default 50; real sites answer in 100-800 ms)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="bench: %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the progress
     plan = QUICK if args.quick else FULL
+    if args.site_latency_ms is not None:
+        plan = dataclasses.replace(
+            plan, latencies=dataclasses.replace(plan.latencies, site=args.site_latency_ms / 1000))
     config = {
         "quick": args.quick, "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "latency_site_ms": plan.latencies.site * 1000, "latency_llm_ms": plan.latencies.llm * 1000,
