@@ -7,8 +7,11 @@ durations here — never headers, bodies or settings, so a key cannot leak into 
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
 import sys
 import time
 from contextvars import ContextVar
@@ -42,21 +45,45 @@ class JsonFormatter(logging.Formatter):
                 line[key] = value
         if record.exc_info:
             line["trace"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            line["trace"] = record.exc_text
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+class _Enqueue(logging.handlers.QueueHandler):
+    """Hands records to a background thread that formats and writes them: a request never waits on a
+    ``write`` to stderr. The request id lives in a context variable, so it is pinned to the record here."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = request_id_var.get()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)  # tracebacks do not travel
+        return record
+
+
+_listener: logging.handlers.QueueListener | None = None
+
+
 def configure_logging(level: int = logging.INFO) -> None:
-    """Send the service's own loggers (``server``, ``graph``, ``tools``) to stderr as JSON lines.
+    """Send the service's own loggers (``server``, ``graph``, ``tools``) to stderr as JSON lines, written
+    by one background thread (``QueueListener``).
 
     Idempotent: a second app in the same process (tests) does not add a second handler.
     """
+    global _listener
+    if _listener is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        _listener = logging.handlers.QueueListener(queue.SimpleQueue(), handler)
+        _listener.start()
+        atexit.register(_listener.stop)  # flush what is queued when the process ends
     for name in ("server", "graph", "tools"):
         logger = logging.getLogger(name)
         if any(getattr(h, _MARK, False) for h in logger.handlers):
             continue
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        setattr(handler, _MARK, True)
-        logger.addHandler(handler)
+        enqueue = _Enqueue(_listener.queue)
+        setattr(enqueue, _MARK, True)
+        logger.addHandler(enqueue)
         logger.setLevel(level)
         logger.propagate = True  # pytest's caplog still sees the records
