@@ -19,18 +19,13 @@ from tools.http import (
     CACHE_TTL_S,
     ProviderLimiter,
     ProviderUsage,
-    RawRecord,
     ResponseCache,
     RetryPolicy,
     cache_key,
-    error_for_response,
     make_client,
-    normalize_domain,
-    redact,
     send,
-    tolerant_model,
-    transport_error,
 )
+from tools.provider_base import RawRecord, error_for_response, normalize_domain, redact, tolerant_model, transport_error
 
 __all__ = ["DEFAULT_BASE_URL", "ApolloClient", "ApolloOrganization", "ApolloPerson"]
 

@@ -22,19 +22,14 @@ from tools.http import (
     Clock,
     ProviderLimiter,
     ProviderUsage,
-    RawRecord,
     ResponseCache,
     RetryPolicy,
     Sleep,
     cache_key,
-    error_for_response,
     make_client,
-    normalize_domain,
-    redact,
     send,
-    tolerant_model,
-    transport_error,
 )
+from tools.provider_base import RawRecord, error_for_response, normalize_domain, redact, tolerant_model, transport_error
 
 __all__ = ["ClearbitClient", "ClearbitCompany", "ClearbitPerson"]
 

@@ -28,14 +28,11 @@ from tools.http import (
     ProviderUsage,
     RetryPolicy,
     cache_key,
-    error_for_response,
     make_client,
-    normalize_domain,
     parse_retry_after,
     send,
-    tolerant_model,
-    transport_error,
 )
+from tools.provider_base import error_for_response, normalize_domain, tolerant_model, transport_error
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
