@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graph.engine.analysis import score_cues
+from graph.engine.cues import score_cues
 from graph.engine.text import Zone
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import SizeBand
