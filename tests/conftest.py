@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from graph.settings import get_settings
+from tests.support.provider_standin import FakeClock
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +18,9 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Monotonic time that moves only when someone sleeps: retry and limiter tests never wait."""
+    return FakeClock()

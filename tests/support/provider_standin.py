@@ -33,6 +33,7 @@ import base64
 import copy
 import json
 import os
+import re
 import threading
 import time
 import zlib
@@ -66,6 +67,7 @@ __all__ = [
     "ProviderStandIn",
     "Recording",
     "apollo_org_response",
+    "cassette_name",
     "clearbit_company_response",
     "provider_cassette",
     "serve_providers",
@@ -508,6 +510,11 @@ class Recording:
 
         http.event_hooks["request"].append(keep)
         return http
+
+
+def cassette_name(prefix: str, test_name: str) -> str:
+    """One cassette per test: ``<prefix>_<test name as an identifier>``."""
+    return f"{prefix}_" + re.sub(r"\W+", "_", test_name).strip("_")
 
 
 @contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +18,7 @@ from tests.support.provider_standin import (
     APOLLO_STANDIN_URL,
     FakeClock,
     Recording,
+    cassette_name,
     provider_cassette,
     serve_providers,
 )
@@ -37,13 +37,8 @@ from tools.providers import ProviderClients, build_provider_clients
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def rec(request: pytest.FixtureRequest) -> Iterator[Recording]:
-    with provider_cassette("apollo_" + re.sub(r"\W+", "_", request.node.name).strip("_")) as recording:
+    with provider_cassette(cassette_name("apollo", request.node.name)) as recording:
         yield recording
 
 

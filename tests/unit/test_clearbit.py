@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +16,7 @@ from tests.support.provider_standin import (
     CLEARBIT_STANDIN_URL,
     FakeClock,
     Recording,
+    cassette_name,
     provider_cassette,
     serve_providers,
 )
@@ -34,13 +34,8 @@ from tools.providers import ProviderClients, build_provider_clients
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def rec(request: pytest.FixtureRequest) -> Iterator[Recording]:
-    with provider_cassette("clearbit_" + re.sub(r"\W+", "_", request.node.name).strip("_")) as recording:
+    with provider_cassette(cassette_name("clearbit", request.node.name)) as recording:
         yield recording
 
 

@@ -63,9 +63,6 @@ async def run(
     return response, usage
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
