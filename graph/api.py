@@ -7,10 +7,8 @@ import concurrent.futures
 from collections.abc import Iterable
 from typing import Any
 
-from graph.cache import open_run_cache
-from graph.run import BlueprintRunner
+from graph.run import open_runner
 from graph.schemas import ICP, Blueprint, EnrichmentRequest, Options
-from graph.settings import get_settings
 
 __all__ = ["agenerate_blueprint", "generate_blueprint"]
 
@@ -52,15 +50,9 @@ async def agenerate_blueprint(
     little (``InsufficientInformation``); provider and LLM failures only add warnings.
     """
     request = _request(website, icp, sample_domains, options, use_cache)
-    settings = get_settings()
-    cache = open_run_cache(settings)
-    runner = BlueprintRunner(settings=settings, cache=cache)
-    try:
+    async with open_runner() as runner:
         blueprint, _ = await runner.generate(request, engine=engine, model=model)
-        return blueprint
-    finally:
-        await runner.aclose()
-        cache.close()
+    return blueprint
 
 
 def generate_blueprint(

@@ -19,11 +19,11 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from graph.cache import AsyncPageCache, AsyncResponseCache, RunCache
+from graph.cache import AsyncPageCache, AsyncResponseCache, RunCache, open_run_cache
 from graph.fingerprint import blueprint_id_for, run_key
 from graph.hot_cache import HotCache, hit_bytes
 from graph.knowledge import load_knowledge
@@ -33,7 +33,7 @@ from graph.settings import Settings, get_settings
 from graph.state import Context
 from tools.errors import BlueprintError, InvalidRequest
 
-__all__ = ["BlueprintRunner", "Event"]
+__all__ = ["BlueprintRunner", "Event", "open_runner"]
 
 log = logging.getLogger(__name__)
 Event = dict[str, Any]
@@ -153,11 +153,20 @@ class BlueprintRunner:
         return body
 
     async def generate(
-        self, request: EnrichmentRequest, *, engine: str | None = None, model: str | None = None
+        self,
+        request: EnrichmentRequest,
+        *,
+        engine: str | None = None,
+        model: str | None = None,
+        on_event: Callable[[Event], None] | None = None,
     ) -> tuple[Blueprint, str]:
-        """Run to completion; returns the blueprint and the cache status (hit|miss|bypass)."""
+        """Run to completion; returns the blueprint and the cache status (hit|miss|bypass).
+
+        ``on_event`` sees every event as it arrives (the CLI's progress display)."""
         status = "miss"
         async for event in self.stream(request, engine=engine, model=model):
+            if on_event is not None:
+                on_event(event)
             if event["event"] == "run_started":
                 status = event["data"]["cache"]
             elif event["event"] == "blueprint":
@@ -295,3 +304,17 @@ class BlueprintRunner:
 def _as_hit(blueprint: dict[str, Any]) -> dict[str, Any]:
     meta = {**blueprint.get("meta", {}), "cache": "hit"}
     return {**blueprint, "meta": meta}
+
+
+@contextlib.asynccontextmanager
+async def open_runner(settings: Settings | None = None) -> AsyncIterator[BlueprintRunner]:
+    """A runner with its own run cache (from settings), for one-off callers: the Python API and the CLI.
+    The server keeps one runner for its whole lifespan instead."""
+    settings = settings or get_settings()
+    cache = open_run_cache(settings)
+    runner = BlueprintRunner(settings=settings, cache=cache)
+    try:
+        yield runner
+    finally:
+        await runner.aclose()
+        cache.close()

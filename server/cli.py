@@ -99,25 +99,11 @@ class _Progress:
 
 
 async def _generate(request: Any, engine: str | None, progress: _Progress) -> Any:
-    from graph.cache import open_run_cache
-    from graph.run import BlueprintRunner
-    from graph.schemas import Blueprint
-    from graph.settings import get_settings
+    from graph.run import open_runner
 
-    settings = get_settings()
-    cache = open_run_cache(settings)
-    runner = BlueprintRunner(settings=settings, cache=cache)
-    try:
-        async for event in runner.stream(request, engine=engine):
-            progress(event)
-            if event["event"] == "blueprint":
-                return Blueprint.model_validate(event["data"])
-            if event["event"] == "error":
-                raise event["exception"]
-    finally:
-        await runner.aclose()
-        cache.close()
-    raise BlueprintError("the run ended without a blueprint")
+    async with open_runner() as runner:
+        blueprint, _ = await runner.generate(request, engine=engine, on_event=progress)
+    return blueprint
 
 
 @app.command()

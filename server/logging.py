@@ -17,17 +17,13 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure_logging", "current_request_id", "request_id_var"]
+__all__ = ["JsonFormatter", "configure_logging", "request_id_var"]
 
 request_id_var: ContextVar[str | None] = ContextVar("blueprint_request_id", default=None)
 
 # attributes every LogRecord has; anything else was passed with ``extra=`` and is worth printing
 _STANDARD = set(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {"message", "asctime", "taskName"}
 _MARK = "_blueprint_json_handler"
-
-
-def current_request_id() -> str | None:
-    return request_id_var.get()
 
 
 class JsonFormatter(logging.Formatter):

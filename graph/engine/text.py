@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -53,12 +52,6 @@ class PhraseMatcher:
     def count(self, text: str) -> Counter[str]:
         return Counter(m.group(0) for m in self._regex.finditer(normalize(text)))
 
-    def first_span(self, text: str, phrases: Iterable[str]) -> tuple[int, int] | None:
-        wanted = {normalize(p) for p in phrases}
-        for m in self._regex.finditer(text):
-            if m.group(0) in wanted:
-                return m.span()
-        return None
 
 
 def _trie_pattern(phrases: set[str]) -> str:
