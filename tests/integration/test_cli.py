@@ -31,20 +31,13 @@ from tools.errors import (
     UpstreamTimeout,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("offline_env")]
 
 HOME = (Path(__file__).parents[1] / "fixtures" / "sites" / "engine_vetlab.html").read_text(encoding="utf-8")
 NODES = ("fetch_site", "analyze_company", "resolve_icp", "firmographic", "technographic", "personalization",
          "sources", "collection_methods", "coverage", "assemble")
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "APOLLO_API_KEY", "CLEARBIT_API_KEY", "BLUEPRINT_ENGINE",
-                 "BLUEPRINT_CACHE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BLUEPRINT_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
-    get_settings.cache_clear()
 
 
 @pytest.fixture

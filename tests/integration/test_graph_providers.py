@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import vcr
 
 from graph.cache import RunCache
 from graph.resources import open_resources
@@ -21,11 +20,10 @@ from tests.support.provider_standin import (
     APOLLO_KEY,
     APOLLO_REVOKED_KEY,
     APOLLO_STANDIN_URL,
-    CASSETTES,
     CLEARBIT_KEY,
     CLEARBIT_STANDIN_URL,
     Recording,
-    serve_providers,
+    provider_cassette,
 )
 from tests.support.site_server import SiteServer, serve_site
 from tools import ssrf
@@ -37,19 +35,9 @@ PAGE = (Path(__file__).parents[2] / "server" / "demo" / "roadledger.html").read_
 SAMPLES = ["brightpath.example", "copperkettle.example", "norrsken.example", "tinyleaf.example", "unknown.example"]
 
 
-@contextlib.contextmanager
-def graph_cassette(name: str) -> Iterator[Recording]:
-    """Like ``provider_cassette`` but the loopback seller site is never recorded."""
-    path = CASSETTES / f"graph_{name}.yaml"
-    recorder = vcr.VCR(match_on=["method", "scheme", "host", "port", "path", "query", "body"],
-                       filter_headers=["authorization", "x-api-key", "cookie", "set-cookie"],
-                       ignore_hosts=["127.0.0.1", SELLER], decode_compressed_response=True)
-    if path.exists():
-        with recorder.use_cassette(str(path), record_mode="none"):
-            yield Recording(standin=None, recording=False)
-        return
-    with serve_providers() as standin, recorder.use_cassette(str(path), record_mode="once"):
-        yield Recording(standin=standin, recording=True)
+def graph_cassette(name: str) -> contextlib.AbstractContextManager[Recording]:
+    """Provider traffic of a whole-graph run; the loopback seller site is never recorded."""
+    return provider_cassette(f"graph_{name}", ignore_hosts=["127.0.0.1", SELLER])
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from graph.state import BlueprintState, Context
 from tests.support.site_server import SiteServer, serve_site
 from tools.errors import BlockedURL, InsufficientInformation, InvalidRequest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("offline_env")]
 
 SITES = Path(__file__).parents[1] / "fixtures" / "sites"
 HOME = (SITES / "engine_restaurant_pos.html").read_text(encoding="utf-8")
@@ -51,14 +51,6 @@ CONTRACT = {
 RESTAURANT_ICP = {"industries": ["multi-unit QSR franchisees"], "buyer_titles": ["VP of Operations"]}
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    # no key or LLM from the developer's shell may change what these runs do
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "APOLLO_API_KEY", "CLEARBIT_API_KEY", "BLUEPRINT_ENGINE",
-                 "BLUEPRINT_CACHE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BLUEPRINT_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
 from server.app import create_app
-from tests.support.http_helpers import ENRICH, TABLELY, app_client
-from tests.support.site_server import SiteServer, serve_site
+from tests.support.http_helpers import ENRICH, app_client
+from tests.support.site_server import SiteServer
 
 KEYS = "k-first-0123456789,k-second-9876543210"
 
 
-@pytest.fixture
-def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[SiteServer]:
-    monkeypatch.setenv("BLUEPRINT_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
-    with serve_site(directory=TABLELY) as server:
-        yield server
 
 
 async def test_without_keys_everything_is_open(site: SiteServer) -> None:

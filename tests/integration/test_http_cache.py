@@ -6,22 +6,14 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from server.app import create_app
-from tests.support.http_helpers import ENRICH, TABLELY, app_client, parse_sse
-from tests.support.site_server import SiteServer, serve_site
-
-
-@pytest.fixture
-def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[SiteServer]:
-    monkeypatch.setenv("BLUEPRINT_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
-    with serve_site(directory=TABLELY) as server:
-        yield server
+from tests.support.http_helpers import ENRICH, app_client, parse_sse
+from tests.support.site_server import SiteServer
 
 
 def body(site: SiteServer, cache: str = "use") -> dict[str, object]:

@@ -6,7 +6,7 @@ The seller's site is the loopback ``tablely`` fixture; the graph runs for real w
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,8 +15,8 @@ from fastapi import FastAPI
 
 from graph.schemas import Blueprint
 from server.app import create_app
-from tests.support.http_helpers import ENRICH, TABLELY, app_client, parse_sse
-from tests.support.site_server import SiteServer, serve_site
+from tests.support.http_helpers import ENRICH, app_client, parse_sse
+from tests.support.site_server import SiteServer
 from tools.errors import (
     BlueprintError,
     InsufficientInformation,
@@ -29,11 +29,6 @@ from tools.errors import (
 SECTIONS = ("firmographic", "technographic", "personalization", "sources", "collection_methods")
 
 
-@pytest.fixture
-def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[SiteServer]:
-    monkeypatch.setenv("BLUEPRINT_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
-    with serve_site(directory=TABLELY) as server:
-        yield server
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ or stale and replayed with ``record_mode="none"``. The seller's site is always t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,11 +24,6 @@ SECRET = "sk-test-never-in-a-cassette-9Xq2"
 SECTIONS = ("firmographic", "technographic", "personalization")
 
 
-@pytest.fixture
-def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[SiteServer]:
-    monkeypatch.setenv("BLUEPRINT_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
-    with serve_site(directory=TABLELY) as server:
-        yield server
 
 
 def use_llm(monkeypatch: pytest.MonkeyPatch, base_url: str, **env: str) -> None:

@@ -11,7 +11,7 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,6 @@ SSE = {"accept": "text/event-stream"}
 RSS_GROWTH_LIMIT = 200 * 1024 * 1024  # generous on purpose: a leak of 200 runs' state would exceed it
 
 
-@pytest.fixture
-def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[SiteServer]:
-    monkeypatch.setenv("BLUEPRINT_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
-    get_settings.cache_clear()
-    with serve_site(directory=TABLELY) as server:
-        yield server
 
 
 def _body(site: SiteServer, variant: int) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from graph.cache_redis import RedisRunCache, redact_url
 from graph.run import BlueprintRunner
 from graph.schemas import EnrichmentRequest
 from graph.settings import Settings, get_settings
-from tests.support.http_helpers import ENRICH, TABLELY, free_port
-from tests.support.site_server import SiteServer, serve_site
+from tests.support.http_helpers import ENRICH, free_port
+from tests.support.site_server import SiteServer
 
 REDIS_URL = os.environ.get("BLUEPRINT_TEST_REDIS_URL")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="BLUEPRINT_TEST_REDIS_URL is not set (see .ci/run)")
@@ -58,12 +58,6 @@ def cache(prefix: str) -> Iterator[RedisRunCache]:
     made.close()
 
 
-@pytest.fixture
-def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[SiteServer]:
-    monkeypatch.setenv("BLUEPRINT_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
-    get_settings.cache_clear()
-    with serve_site(directory=TABLELY) as server:
-        yield server
 
 
 def _blueprint(blueprint_id: str = "bp1") -> dict[str, object]:

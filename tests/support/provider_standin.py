@@ -38,7 +38,7 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -518,9 +518,10 @@ def cassette_name(prefix: str, test_name: str) -> str:
 
 
 @contextmanager
-def provider_cassette(name: str) -> Iterator[Recording]:
+def provider_cassette(name: str, *, ignore_hosts: Sequence[str] = ()) -> Iterator[Recording]:
     """Replay ``tests/cassettes/providers/<name>.yaml``; record it against the stand-in if missing.
 
+    ``ignore_hosts`` are never recorded (e.g. the loopback seller site of a whole-graph test).
     ``PROVIDER_CASSETTES=rerecord`` deletes and records again (commit the result).
     """
     path = CASSETTES / f"{name}.yaml"
@@ -530,6 +531,7 @@ def provider_cassette(name: str) -> Iterator[Recording]:
         match_on=["method", "scheme", "host", "port", "path", "query", "body"],
         filter_headers=FILTER_HEADERS,
         filter_query_parameters=["api_key", "key"],
+        ignore_hosts=list(ignore_hosts),
         decode_compressed_response=True,
     )
     if path.exists():
