@@ -225,8 +225,13 @@ def select_section(
     zones: Sequence[Zone],
     icp: ResolvedICP | None,
     limit: int,
+    ranked: Sequence[Candidate] | None = None,
 ) -> list[DataPoint]:
-    ranked = rank_candidates(section, kb, targeting, zones, icp)[:limit]
+    """The section's data points: the best ``limit`` candidates (``ranked`` when the caller already has
+    them), with priorities and a ``why`` each."""
+    if ranked is None:
+        ranked = rank_candidates(section, kb, targeting, zones, icp)
+    ranked = ranked[:limit]
     top = ranked[0].score if ranked else 1.0
     points = [
         DataPoint(

@@ -23,9 +23,10 @@ async def build_section(name: str, state: BlueprintState, runtime: Runtime[Conte
     site = state.get("site")
     zones = [*(site_zones(site) if site else []), *provider_zones(state.get("provider_evidence") or {})]
     limit = request.options.max_data_points
+    ranked = rank_candidates(name, kb, state["targeting"], zones, state.get("resolved_icp"))
     section = Section(data_points=select_section(
-        name, kb, state["company"], state["targeting"], zones, state.get("resolved_icp"), limit))
+        name, kb, state["company"], state["targeting"], zones, state.get("resolved_icp"), limit, ranked))
     # the LLM picks from a wider, still grounded, candidate list
-    candidates = rank_candidates(name, kb, state["targeting"], zones, state.get("resolved_icp"))[: 2 * limit + 5]
+    candidates = ranked[: 2 * limit + 5]
     section, updates = await refine(name, state, runtime, section, kb=kb, candidates=candidates, limit=limit)
     return {name: section, **updates}
