@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from tests.support.provider_standin import (
     APOLLO_KEY,
     CLEARBIT_KEY,
     ProviderStandIn,
-    _handler,
+    serve_providers,
 )
 from tests.support.site_server import RequestRecord, Route, SiteServer
 
@@ -88,21 +87,16 @@ class SlowProviders(ProviderStandIn):
         return super().answer(method, target, headers, body)
 
 
+def _bench_server(server: ThreadingHTTPServer) -> None:
+    server.request_queue_size = 512  # a hundred concurrent runs open many connections at once
+    nodelay(server)
+
+
 @contextlib.contextmanager
 def serve_slow_providers(latency: float) -> Iterator[SlowProviders]:
     standin = SlowProviders(latency)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(standin))
-    server.daemon_threads = True
-    server.request_queue_size = 512
-    nodelay(server)
-    standin.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_providers(standin, configure=_bench_server):
         yield standin
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def nodelay(server: ThreadingHTTPServer) -> None:

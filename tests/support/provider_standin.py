@@ -38,7 +38,7 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -470,11 +470,17 @@ def _handler(standin: ProviderStandIn) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve_providers() -> Iterator[ProviderStandIn]:
-    """Run the stand-in on a free loopback port for the duration of the block."""
-    standin = ProviderStandIn()
+def serve_providers(
+    standin: ProviderStandIn | None = None, *, configure: Callable[[ThreadingHTTPServer], None] | None = None
+) -> Iterator[ProviderStandIn]:
+    """Run the stand-in (a fresh one by default) on a free loopback port for the duration of the block.
+
+    ``configure`` adjusts the server before it starts (the benchmark widens its backlog, for instance)."""
+    standin = standin or ProviderStandIn()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(standin))
     server.daemon_threads = True
+    if configure is not None:
+        configure(server)
     standin.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
