@@ -210,13 +210,14 @@ async def _burst(url: str, bodies: list[dict[str, Any]]) -> Burst:
 
 
 def concurrent_cold(world: World, count: int) -> Burst:
-    """``count`` distinct uncached llm runs at once (each its own homepage URL, so its own run key).
+    """``count`` distinct uncached llm runs at once, each against its own site address (its own run key).
 
     Without providers: with Apollo configured, its free plan's 50 calls a minute (which the server's
     shared limiter honours, as it should) would pace the burst, not the server."""
     tag = _token()
     options = {"engine": "llm", "cache": "refresh", "providers": []}
-    bodies = [{"website": world.site.url + f"/?burst={tag}-{i}", "options": options} for i in range(count)]
+    sites = world.site.mirrors(count)  # distinct runs are distinct sellers: each its own site address
+    bodies = [{"website": f"{site}/?burst={tag}", "options": options} for site in sites]
     return asyncio.run(_burst(world.server.url + ENRICH, bodies))
 
 

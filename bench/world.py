@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,11 +69,40 @@ class SlowSite(SiteServer):
     def start(self) -> SlowSite:
         super().start()
         assert self._httpd is not None
-        nodelay(self._httpd)
-        self._httpd.request_queue_size = 512  # a hundred concurrent runs open many connections at once
-        # runs cancelled after their first SSE event hang up mid-answer: not worth a traceback each
-        self._httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
+        _quiet_and_fast(self._httpd)
+        self._mirrors: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
         return self
+
+    def mirrors(self, count: int) -> list[str]:
+        """``count`` more addresses (own ports) serving the same site: distinct sellers' sites for the
+        concurrency figure. The server keeps one connection pool per site (at most 10 connections, a
+        polite crawler's limit), so a hundred runs against one address would queue in that one pool —
+        a hundred different sellers would not."""
+        assert self._httpd is not None, "start the site first"
+        while len(self._mirrors) < count:
+            httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._httpd.RequestHandlerClass)
+            httpd.daemon_threads = True
+            httpd.block_on_close = False
+            _quiet_and_fast(httpd)
+            thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+            thread.start()
+            self._mirrors.append((httpd, thread))
+        return [f"http://127.0.0.1:{httpd.server_address[1]}" for httpd, _ in self._mirrors[:count]]
+
+    def stop(self) -> None:
+        for httpd, thread in getattr(self, "_mirrors", []):
+            httpd.shutdown()
+            httpd.server_close()
+            thread.join(timeout=5)
+        self._mirrors = []
+        super().stop()
+
+
+def _quiet_and_fast(httpd: ThreadingHTTPServer) -> None:
+    nodelay(httpd)
+    backlog(httpd)
+    # runs cancelled after their first SSE event hang up mid-answer: not worth a traceback each
+    httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
 
 
 class SlowProviders(ProviderStandIn):
@@ -88,7 +118,7 @@ class SlowProviders(ProviderStandIn):
 
 
 def _bench_server(server: ThreadingHTTPServer) -> None:
-    server.request_queue_size = 512  # a hundred concurrent runs open many connections at once
+    backlog(server)
     nodelay(server)
 
 
@@ -97,6 +127,14 @@ def serve_slow_providers(latency: float) -> Iterator[SlowProviders]:
     standin = SlowProviders(latency)
     with serve_providers(standin, configure=_bench_server):
         yield standin
+
+
+def backlog(server: ThreadingHTTPServer, size: int = 512) -> None:
+    """A listen backlog for a hundred connections opened at once (``socketserver`` listens with 5; a
+    full backlog drops SYNs, and the client's retransmit costs a whole second). Listening again on a
+    listening socket only resizes its backlog."""
+    server.request_queue_size = size
+    server.socket.listen(size)
 
 
 def nodelay(server: ThreadingHTTPServer) -> None:
@@ -209,6 +247,7 @@ def stub_world(latencies: Latencies, workdir: Path | None = None) -> Iterator[Wo
         llm = stack.enter_context(OpenAIStandIn(latency=latencies.llm))
         assert llm._httpd is not None
         nodelay(llm._httpd)
+        backlog(llm._httpd)
         providers = stack.enter_context(serve_slow_providers(latencies.provider))
         env = server_env(workdir, llm, providers)
         port = free_port()

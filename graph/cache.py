@@ -86,7 +86,7 @@ class RunCache:
         return orjson.loads(raw) if isinstance(raw, str) else None  # orjson: a hit parses a large blueprint
 
     def set(self, key: str, blueprint: dict[str, Any]) -> None:
-        blob = json.dumps(blueprint, separators=(",", ":"), ensure_ascii=False)
+        blob = orjson.dumps(blueprint).decode()  # ~10x faster than json.dumps on a ~60 KiB blueprint
         self._safe("set", f"run:{key}", blob, expire=self.ttl_s or None)
         self._safe("set", f"id:{blueprint['blueprint_id']}", key, expire=self.ttl_s or None)
 

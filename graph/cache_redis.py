@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 import redis
 
 from graph.cache import RunCache
@@ -136,10 +137,10 @@ class RedisRunCache(RunCache):
     # ── blueprints ──
     def get(self, key: str) -> dict[str, Any] | None:
         raw = self._call("get", self._k("run", key))
-        return json.loads(raw) if isinstance(raw, str) else None
+        return orjson.loads(raw) if isinstance(raw, str | bytes) else None
 
     def set(self, key: str, blueprint: dict[str, Any]) -> None:
-        blob = json.dumps(blueprint, separators=(",", ":"), ensure_ascii=False)
+        blob = orjson.dumps(blueprint).decode()  # ~10x faster than json.dumps on a ~60 KiB blueprint
         client = self._redis()
         if client is None:
             return

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tools.errors import BlockedURL, SiteFetchError
+from tools.host_pools import HostPools
 
 __all__ = ["GuardedTransport", "Resolver", "Target", "blocked_reason", "check_url", "describe",
            "parse_ip_host", "resolve_and_check", "system_resolve"]  # fmt: skip
@@ -254,23 +255,26 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
     The request URL's host is replaced by the IP while the ``Host`` header and the TLS SNI / certificate
     name stay the original host. One inner pool per original host keeps TLS sessions from being shared
-    across names that happen to share an IP.
+    across names that happen to share an IP; at most ``max_pools`` idle ones are kept (:mod:`tools.host_pools`).
     """
 
     def __init__(
-        self, allow_hosts: Iterable[str] = (), *, resolver: Resolver | None = None, **transport_kwargs: Any
+        self,
+        allow_hosts: Iterable[str] = (),
+        *,
+        resolver: Resolver | None = None,
+        max_pools: int = 64,
+        **transport_kwargs: Any,
     ) -> None:
         self._allow = list(allow_hosts)
         self._resolver = resolver
-        self._kwargs = transport_kwargs
-        self._pools: dict[tuple[str, str, int], httpx.AsyncHTTPTransport] = {}
+        self._pools = HostPools(lambda: httpx.AsyncHTTPTransport(**transport_kwargs), max_pools=max_pools)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         target = await resolve_and_check(request.url, self._allow, resolver=self._resolver)
         key = (request.url.scheme, target.host, target.port)
-        pool = self._pools.get(key) or self._pools.setdefault(key, httpx.AsyncHTTPTransport(**self._kwargs))
         if target.is_ip_literal:
-            return await pool.handle_async_request(request)
+            return await self._pools.send(key, request)
         extensions = dict(request.extensions)
         if request.url.scheme == "https":
             extensions["sni_hostname"] = target.host
@@ -284,13 +288,11 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                 extensions=extensions,
             )
             try:
-                return await pool.handle_async_request(pinned)
+                return await self._pools.send(key, pinned)
             except httpx.ConnectError as exc:
                 last_error = exc
         assert last_error is not None
         raise last_error
 
     async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            await pool.aclose()
+        await self._pools.aclose()
