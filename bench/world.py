@@ -218,6 +218,7 @@ class World:
     server: ServerProcess
     workdir: Path
     env: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
 
 
 def server_env(workdir: Path, llm: OpenAIStandIn, providers: SlowProviders) -> dict[str, str]:
@@ -238,7 +239,7 @@ def server_env(workdir: Path, llm: OpenAIStandIn, providers: SlowProviders) -> d
 
 
 @contextlib.contextmanager
-def stub_world(latencies: Latencies, workdir: Path | None = None) -> Iterator[World]:
+def stub_world(latencies: Latencies, workdir: Path | None = None, *, workers: int = 1) -> Iterator[World]:
     """Start the stubs and the real server; stop all of them at the end, whatever happened."""
     with contextlib.ExitStack() as stack:
         if workdir is None:
@@ -253,9 +254,9 @@ def stub_world(latencies: Latencies, workdir: Path | None = None) -> Iterator[Wo
         port = free_port()
         # the working directory is the scratch folder: a developer's .env must not leak into the numbers
         server = ServerProcess(
-            [*blueprint_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*blueprint_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             env=env, cwd=workdir, log_path=workdir / "server.log", port=port,
         )
         stack.callback(server.stop)
         server.start()
-        yield World(latencies, site, llm, providers, server, workdir, env)
+        yield World(latencies, site, llm, providers, server, workdir, env, workers)

@@ -78,11 +78,16 @@ class HostPools:
     async def _evict_idle(self) -> None:
         """Close least recently used idle pools until at most ``max_pools`` remain (busy ones stay)."""
         excess = len(self._entries) - self.max_pools
-        if excess <= 0:
-            return
-        idle = [k for k, e in self._entries.items() if e.open_responses == 0][:excess]
-        for key in idle:
-            await self._entries.pop(key).transport.aclose()
+        victims: list[_Entry] = []
+        # chosen and removed without awaiting in between: a pool picked up by another task meanwhile
+        # would otherwise be closed under it
+        for key, entry in list(self._entries.items()):
+            if len(victims) >= excess:
+                break
+            if entry.open_responses == 0:
+                victims.append(self._entries.pop(key))
+        for entry in victims:
+            await entry.transport.aclose()
 
     async def aclose(self) -> None:
         entries, self._entries = list(self._entries.values()), OrderedDict()
