@@ -9,10 +9,11 @@ files and the package version.
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import lru_cache
 from importlib import metadata, resources
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import orjson
 
 from graph.schemas import EnrichmentRequest
 
@@ -21,6 +22,7 @@ __all__ = ["blueprint_id_for", "normalize_website", "package_version", "prompts_
 TRACKING_PARAMS = {"gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "ref", "_hsenc", "_hsmi", "igshid", "yclid"}
 
 
+@lru_cache(maxsize=4096)  # pure; a cache hit through HTTP computes it for every request
 def normalize_website(url: str) -> str:
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower().rstrip(".")
@@ -72,8 +74,7 @@ def run_key(request: EnrichmentRequest, *, engine: str, model: str | None, knowl
         "prompts": prompts_digest() if engine == "llm" else None,
         "package": package_version(),
     }
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def blueprint_id_for(key: str) -> str:

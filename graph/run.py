@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,10 +54,17 @@ class _Flight:
     subscribers: int = 0
     task: asyncio.Task[None] | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # starts the run; called when a subscriber asks for the event after ``run_started``, so a stream's
+    # first event is on the wire before the graph takes the event loop
+    starter: Callable[[], Coroutine[Any, Any, None]] | None = None
 
     def publish(self, event: str, data: dict[str, Any], exception: BaseException | None = None) -> None:
         self.events.append({"event": event, "data": data, **({"exception": exception} if exception else {})})
         self.changed.set()
+
+    def start(self) -> None:
+        if self.task is None and self.starter is not None:
+            self.task, self.starter = asyncio.create_task(self.starter()), None
 
     async def follow(self) -> AsyncIterator[Event]:
         index = 0
@@ -64,6 +72,7 @@ class _Flight:
             while index < len(self.events):
                 yield self.events[index]
                 index += 1
+            self.start()
             if self.finished:
                 return
             self.changed.clear()
@@ -117,15 +126,18 @@ class BlueprintRunner:
             context = Context(engine=resolved, model=model)
             status = "bypass" if mode == "bypass" else "miss"
             flight.publish("run_started", {"blueprint_id": blueprint_id, "cache": status, "engine": resolved})
-            flight.task = asyncio.create_task(self._execute(flight, request, key, context, cache, status))
+            flight.starter = functools.partial(self._execute, flight, request, key, context, cache, status)
         flight.subscribers += 1
         try:
             async for event in flight.follow():
                 yield event
         finally:
             flight.subscribers -= 1
-            if flight.subscribers == 0 and not (flight.finished or flight.delivered) and flight.task is not None:
-                flight.task.cancel()  # nobody is listening any more
+            if flight.subscribers == 0 and not (flight.finished or flight.delivered):
+                if flight.task is not None:
+                    flight.task.cancel()  # nobody is listening any more
+                elif self._flights.get(flight_key) is flight:  # left before the run began: never run it
+                    del self._flights[flight_key]
 
     async def cached_json(
         self, request: EnrichmentRequest, *, engine: str | None = None, model: str | None = None

@@ -6,10 +6,13 @@ a client disconnect still reaches the endpoint as a cancellation.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
+from collections.abc import Iterator
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,12 +20,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.errors import envelope_response, internal_error
 from server.logging import request_id_var
 
-__all__ = ["REQUEST_ID_HEADER", "RequestContextMiddleware"]
+__all__ = ["REQUEST_ID_HEADER", "RequestContextMiddleware", "new_request_id"]
 
 log = logging.getLogger("server.access")
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is echoed into headers and logs: accept only a plain token, else make our own.
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+
+@functools.cache
+def _id_source() -> tuple[str, Iterator[int]]:
+    return secrets.token_hex(8), itertools.count(1)
+
+
+def new_request_id() -> str:
+    """32 hex characters, unique: a random per-process prefix and a counter. A request id correlates
+    logs; it guards nothing, so it need not cost a system call for fresh randomness on every request."""
+    prefix, counter = _id_source()
+    return f"{prefix}{next(counter):016x}"
 
 
 def _incoming_id(scope: Scope) -> str | None:
@@ -41,7 +56,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_id(scope) or new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()

@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Response
 from fastapi.routing import APIRoute
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel
@@ -137,6 +137,13 @@ async def _chain(run: StartedRun) -> AsyncIterator[Event]:
         yield event
 
 
+STREAM_PARAMETERS = [
+    {"name": "stream", "in": "query", "required": False, "schema": {"type": "boolean", "default": False},
+     "description": "`true`: answer with Server-Sent Events."},
+    {"name": "accept", "in": "header", "required": False, "schema": {"type": "string"},
+     "description": "`text/event-stream` for Server-Sent Events."},
+]
+
 # Registered before the JSON operation so it gets the first look at every POST on this path.
 api_router.add_api_route(
     ENRICHMENT_PATH,
@@ -175,12 +182,13 @@ api_router.add_api_route(
         },
         **_errors(401, 422, 429, 500, 502, 504),
     },
+    # ``stream`` and ``Accept`` choose the SSE route before this one is matched (StreamRoute); they are
+    # documented here rather than declared as parameters, which FastAPI would resolve on every request
+    openapi_extra={"parameters": STREAM_PARAMETERS},
 )
 async def create_enrichment(
     request: CheckedRequest,
     runner: RunnerDep,
-    stream: Annotated[bool, Query(description="`true`: answer with Server-Sent Events.")] = False,
-    accept: Annotated[str | None, Header(description="`text/event-stream` for Server-Sent Events.")] = None,
 ) -> Any:
     cached_json = getattr(runner, "cached_json", None)  # a stand-in runner (tests) may offer only stream()
     hit = await cached_json(request) if cached_json is not None else None

@@ -14,6 +14,7 @@ for local development and tests; ``*`` lets everything through (scheme and useri
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import re
 import socket
@@ -185,10 +186,15 @@ def check_url(url: str | httpx.URL, allow_hosts: Iterable[str] = ()) -> tuple[ht
     """Checks that need no DNS: scheme, userinfo, reserved names and IP literals.
 
     Returns the parsed URL and the IP when the host is a literal. Raises :class:`BlockedURL`.
+    Memoized for accepted URLs (the checks are pure): every request and every page fetch calls it.
     """
-    raw = str(url)
+    return _check_url(str(url), tuple(allow_hosts))
+
+
+@functools.lru_cache(maxsize=4096)  # a refusal raises, and raising is never cached
+def _check_url(raw: str, allow: tuple[str, ...]) -> tuple[httpx.URL, IPAddress | None]:
     try:
-        parsed = url if isinstance(url, httpx.URL) else httpx.URL(raw)
+        parsed = httpx.URL(raw)
     except httpx.InvalidURL as exc:
         odd = _odd_host_reason(raw)
         if odd:
@@ -201,7 +207,6 @@ def check_url(url: str | httpx.URL, allow_hosts: Iterable[str] = ()) -> tuple[ht
     host = parsed.host.rstrip(".").lower()
     if not host:
         raise _block(raw, "invalid_url", "the URL has no host")
-    allow = list(allow_hosts)
     try:
         ip = parse_ip_host(host)
     except ValueError as exc:
