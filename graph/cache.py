@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,12 +71,13 @@ class RunCache:
             self._cache.close()
             self._cache = None
 
-    def _safe(self, op: str, *args: Any, **kwargs: Any) -> Any:
+    def _safe(self, op: str | Callable[[diskcache.Cache], Any], *args: Any, **kwargs: Any) -> Any:
+        """``cache.<op>(*args, **kwargs)`` (or ``op(cache)``); an unusable cache disables itself."""
         cache = self._open()
         if cache is None:
             return None
         try:
-            return getattr(cache, op)(*args, **kwargs)
+            return op(cache) if callable(op) else getattr(cache, op)(*args, **kwargs)
         except CACHE_ERRORS as exc:
             self._disable(exc)
             return None
@@ -87,8 +89,8 @@ class RunCache:
 
     def set(self, key: str, blueprint: dict[str, Any]) -> None:
         blob = orjson.dumps(blueprint).decode()  # ~10x faster than json.dumps on a ~60 KiB blueprint
-        self._safe("set", f"run:{key}", blob, expire=self.ttl_s or None)
-        self._safe("set", f"id:{blueprint['blueprint_id']}", key, expire=self.ttl_s or None)
+        items = {f"run:{key}": blob, f"id:{blueprint['blueprint_id']}": key}
+        self._safe(lambda cache: _set_many(cache, items, self.ttl_s or None))
 
     def get_by_id(self, blueprint_id: str) -> dict[str, Any] | None:
         key = self._safe("get", f"id:{blueprint_id}")
@@ -160,6 +162,12 @@ class AsyncPageCache:
 
     async def set(self, url: str, html: str) -> None:
         await asyncio.to_thread(self._cache.set_page, url, html)
+
+
+def _set_many(cache: diskcache.Cache, items: dict[str, Any], expire: int | None) -> None:
+    with cache.transact():  # one sqlite commit for all of them, and readers see both or neither
+        for key, value in items.items():
+            cache.set(key, value, expire=expire)
 
 
 def open_run_cache(settings: Settings) -> RunCache:

@@ -57,12 +57,14 @@ class HostPools:
 
     async def send(self, key: PoolKey, request: httpx.Request) -> httpx.Response:
         entry = self._entries.get(key)
+        created = entry is None
         if entry is None:
             entry = self._entries[key] = _Entry(self._factory())
         self._entries.move_to_end(key)
         entry.open_responses += 1  # counted before evicting: the pool about to be used is never idle
         try:
-            await self._evict_idle()
+            if created:  # only a new pool can take the set over its bound
+                await self._evict_idle()
             response = await entry.transport.handle_async_request(request)
         except BaseException:
             entry.open_responses -= 1

@@ -14,6 +14,7 @@ from functools import lru_cache
 __all__ = ["PhraseMatcher", "Zone", "normalize", "snippet_around"]
 
 _WS = re.compile(r"\s+")
+SMALL_SET = 16  # phrase sets up to this size are prefiltered with substring searches
 
 
 @lru_cache(maxsize=16384)
@@ -43,14 +44,21 @@ class PhraseMatcher:
 
     phrases: tuple[str, ...]
     _regex: re.Pattern[str] = field(init=False, repr=False)
+    _literals: tuple[str, ...] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         unique = {normalize(p) for p in self.phrases if p.strip()}
         body = _trie_pattern(unique) if unique else r"(?!x)x"
         self._regex = re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
+        # a few phrases are cheaper to rule out with substring searches (C, memchr) than with a regex
+        # scan; most texts contain none of them. Only a text with a substring hit is scanned.
+        self._literals = tuple(unique) if len(unique) <= SMALL_SET else None
 
     def count(self, text: str) -> Counter[str]:
-        return Counter(m.group(0) for m in self._regex.finditer(normalize(text)))
+        norm = normalize(text)
+        if self._literals is not None and not any(p in norm for p in self._literals):
+            return Counter()
+        return Counter(m.group(0) for m in self._regex.finditer(norm))
 
 
 
