@@ -22,6 +22,7 @@ class Figure:
     value: float
     passed: bool | None  # None: reported for context, no goal
     details: dict[str, Any] = field(default_factory=dict)
+    profile: str = ""  # the upstream-latency profile it was measured under
 
     @property
     def verdict(self) -> str:
@@ -50,17 +51,37 @@ def machine() -> dict[str, Any]:
     }
 
 
+PROFILE_TITLES = {
+    "typical": "Typical upstreams (graded)",
+    "fast": "Fast upstreams (stress: the latency-bound figures only)",
+    "quick": "Quick (CI smoke run)",
+    "quick-fast": "Quick, fast upstreams (CI smoke run)",
+}
+
+
+def _profile_line(name: str, profile: dict[str, Any]) -> str:
+    title = PROFILE_TITLES.get(name, name)
+    return (f"**{title}** — site {profile['latency_site_ms']:g} ms per page, LLM {profile['latency_llm_ms']:g} ms "
+            f"per call, Apollo/Clearbit {profile['latency_provider_ms']:g} ms per call.")
+
+
 def render_markdown(figures: list[Figure], info: dict[str, Any], config: dict[str, Any]) -> str:
-    lines = [
-        "| Figure | Goal | Measured | Result |",
-        "|---|---|---|---|",
-        *(f"| {f.figure} | {f.goal} | {f.measured} | {f.verdict} |" for f in figures),
-        "",
+    lines: list[str] = []
+    for name, profile in config["profiles"].items():
+        rows = [f for f in figures if f.profile == name]
+        lines += [
+            _profile_line(name, profile),
+            "",
+            "| Figure | Goal | Measured | Result |",
+            "|---|---|---|---|",
+            *(f"| {f.figure} | {f.goal} | {f.measured} | {f.verdict} |" for f in rows),
+            "",
+        ]
+    lines += [
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB RAM, Python {info['python']} "
         f"({info['platform']}).",
-        f"Stub latencies: site {config['latency_site_ms']:g} ms per page, LLM {config['latency_llm_ms']:g} ms "
-        f"per call, Apollo/Clearbit {config['latency_provider_ms']:g} ms per call; "
-        f"{'quick' if config['quick'] else 'full'} run, {config['started']}.",
+        f"Server: `blueprint serve --workers {config['workers']}`, the stand-ins in the benchmark's own process on "
+        f"the same machine; {'quick' if config['quick'] else 'full'} run, {config['started']}.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -16,6 +16,8 @@ FIGURES = {
     "concurrent_wall", "concurrent_errors", "concurrent_peak_rss", "llm_calls", "llm_prompt_tokens",
     "cli_cold_start", "cli_cold_start_graph",
 }
+# the fast-upstreams profile measures only the figures whose ratio depends on upstream latencies
+LATENCY_BOUND = {"cold_catalog", "cold_llm", "concurrent_wall", "concurrent_errors", "concurrent_peak_rss"}
 
 
 @pytest.mark.slow
@@ -28,16 +30,18 @@ def test_quick_benchmark_writes_the_table_and_json(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
     payload = json.loads((tmp_path / "latest.json").read_text())
-    figures = {f["id"]: f for f in payload["figures"]}
-    assert set(figures) == FIGURES
-    for figure in figures.values():
+    by_profile: dict[str, set[str]] = {}
+    for figure in payload["figures"]:
+        by_profile.setdefault(figure["profile"], set()).add(figure["id"])
         assert figure["measured"] and figure["goal"] and figure["verdict"] in {"pass", "**FAIL**", "—"}
         assert isinstance(figure["value"], int | float)
+    assert by_profile == {"quick": FIGURES, "quick-fast": LATENCY_BOUND}
     assert payload["machine"]["cores"] >= 1 and payload["machine"]["python"]
-    assert payload["config"]["quick"] is True
+    assert payload["config"]["quick"] is True and payload["config"]["workers"] >= 1
+    assert set(payload["config"]["profiles"]) == {"quick", "quick-fast"}
 
     table = (tmp_path / "latest.md").read_text()
-    assert table.startswith("| Figure | Goal | Measured | Result |")
-    assert table.count("\n| ") == len(FIGURES)  # one row per figure below the header and separator
-    assert "Machine:" in table
+    assert table.count("| Figure | Goal | Measured | Result |") == 2  # one table per profile
+    assert table.count("\n| ") == len(FIGURES) + len(LATENCY_BOUND) + 2  # the rows and the two headers
+    assert "Machine:" in table and "LLM 50 ms per call" in table
     assert table in done.stdout  # the same table is printed

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import orjson
 import pytest
 
+import graph.knowledge.base as knowledge_base
 from graph.knowledge import KnowledgeError, load_knowledge
-from graph.knowledge.base import PROVIDER_SHAPES, load_from
+from graph.knowledge.base import PROVIDER_SHAPES, _data_dir, load_from
 from graph.knowledge.fieldpath import extract, is_filled, path_exists
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "providers"
@@ -76,3 +78,34 @@ def test_field_paths_read_lists_and_nulls() -> None:
     assert not is_filled(doc, "organization.tech")
     assert is_filled(doc, "organization.n")  # zero is a value
     assert path_exists(doc, "organization.tech[]") and not path_exists(doc, "organization.nope")
+
+
+def test_a_parsed_snapshot_spares_the_next_process_the_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data, snapshots = _data_dir(), tmp_path / "knowledge"
+    first = load_from(data, snapshot_dir=snapshots)
+    (written,) = snapshots.glob("knowledge-*.json")
+
+    def no_yaml(path: Path) -> object:
+        raise AssertionError(f"{path.name} was parsed although a snapshot exists")
+
+    monkeypatch.setattr(knowledge_base, "_read_yaml", no_yaml)
+    again = load_from(data, snapshot_dir=snapshots)
+    assert again.version == first.version and again.data_points.keys() == first.data_points.keys()
+    assert again.data_points == first.data_points  # the same validated models
+    monkeypatch.undo()
+
+    written.write_bytes(b'[{"torn')  # a torn or foreign file: parse the YAML again and rewrite it
+    assert load_from(data, snapshot_dir=snapshots).version == first.version
+    assert orjson.loads(written.read_bytes())
+
+    (snapshots / "knowledge-0123456789abcdef01234567.json").write_bytes(b"[]")  # an older version's
+    written.unlink()
+    load_from(data, snapshot_dir=snapshots)
+    assert [p.name for p in snapshots.glob("knowledge-*.json")] == [written.name]  # old ones go
+
+
+def test_an_unwritable_snapshot_folder_only_means_no_snapshot(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    kb = load_from(_data_dir(), snapshot_dir=blocker / "knowledge")
+    assert kb.data_points and not (blocker / "knowledge").exists()
