@@ -26,6 +26,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_openai import AzureChatOpenAI, ChatOpenAI
 from langchain_openai.chat_models.base import BaseChatOpenAI
 from pydantic import BaseModel, SecretStr, ValidationError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from graph.engine.llm_models import response_format
 from graph.resources import Resources
@@ -114,13 +115,17 @@ async def complete(
     # the schema rides in ``extra_body``: passed as ``response_format`` it sends langchain-openai down the
     # SDK's ``parse`` path, which walks the whole schema through its type-driven request transform on
     # every call (~1 ms of CPU each) only to produce the JSON it already is. The wire body is the same.
-    bound = llm.bind(extra_body={"response_format": response_format(schema)},
-                     **({"tools": list(tools)} if tools else {}))
-    runnable = bound.with_retry(retry_if_exception_type=TRANSIENT, stop_after_attempt=RETRY_ATTEMPTS,
-                                wait_exponential_jitter=True,
-                                exponential_jitter_params={"multiplier": 0.2, "max": 1.0, "jitter": 0.2})
+    # Arguments go straight to ``ainvoke`` and the retry is tenacity's: ``.bind().with_retry()`` wraps the
+    # model in two more runnables, each setting up callbacks again on every call.
+    kwargs: dict[str, Any] = {"extra_body": {"response_format": response_format(schema)}}
+    if tools:
+        kwargs["tools"] = list(tools)
+    retrying = AsyncRetrying(retry=retry_if_exception_type(TRANSIENT), stop=stop_after_attempt(RETRY_ATTEMPTS),
+                             wait=wait_exponential_jitter(multiplier=0.2, max=1.0, jitter=0.2), reraise=True)
     try:
-        message = await runnable.ainvoke(list(messages))
+        async for attempt in retrying:
+            with attempt:
+                message = await llm.ainvoke(list(messages), **kwargs)
     except openai.APITimeoutError as exc:
         raise UpstreamTimeout("The LLM endpoint did not answer in time.") from exc
     except openai.APIStatusError as exc:
