@@ -75,7 +75,8 @@ def bare_server(world: World, blueprint_json: bytes) -> ServerProcess:
     body.write_bytes(blueprint_json)
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "bench.bare_app:create_app", "--factory", "--host", "127.0.0.1",
-            "--port", str(port), "--log-level", "info", "--proxy-headers", "--workers", str(world.workers)]
+            "--port", str(port), "--log-level", "info", "--proxy-headers", "--no-access-log",
+            "--workers", str(world.workers)]
     env = {**world.env, "BENCH_BARE_JSON": str(body), "PYTHONPATH": str(ROOT)}
     return ServerProcess(argv, env=env, cwd=world.workdir, log_path=world.workdir / "bare.log", port=port)
 

@@ -170,8 +170,9 @@ def serve(
     """Run the HTTP API (uvicorn)."""
     import uvicorn
 
+    # access_log=False: the app writes one JSON access line per request (with its request id) itself
     uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True)
+                log_level="info", proxy_headers=True, access_log=False)
 
 
 @app.command()

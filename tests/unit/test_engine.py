@@ -422,3 +422,14 @@ def test_waterfall_cost_counts_fallbacks_at_a_discount(kb: KnowledgeBase) -> Non
         total = sum(kb.sources[s].cost_per_1k_usd for s in method.provider_order)
         assert first <= method.est_cost_per_1k_leads_usd + 0.01
         assert method.est_cost_per_1k_leads_usd <= total + 0.01
+
+
+def test_warm_up_builds_every_matcher_a_run_needs() -> None:
+    from graph.engine import cues, select
+    from graph.engine.warm import SECTIONS, warm_up
+
+    kb = load_knowledge()
+    warm_up(kb)
+    assert all(select._SECTION_INDEXES[(id(kb), s)].kb is kb for s in SECTIONS)
+    built = [index.items for index in cues._CUE_INDEXES.values()]
+    assert tuple(kb.categories.values()) in built and tuple(kb.verticals.values()) in built
