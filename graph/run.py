@@ -8,8 +8,10 @@ the contract's events (``run_started``, ``node_started``, ``node_completed``, ``
 Stampede protection: identical concurrent requests share one in-flight run per process (every
 subscriber replays its events from the start), and processes sharing a cache folder take an atomic
 lock so only one of them runs the graph; the others wait for its result in the cache. A subscriber that
-goes away cancels the run only when nobody else is waiting on it. Cached pages of the seller's site are
-reused only in cache mode ``use``; ``refresh`` and ``bypass`` read the site again.
+goes away cancels the run only when nobody else is waiting on it. A run starts when a subscriber asks for
+the event after ``run_started``: a stream's first event is sent before the graph takes the event loop,
+and a client gone by then costs no run. Cached pages of the seller's site are reused only in cache mode
+``use``; ``refresh`` and ``bypass`` read the site again.
 """
 
 from __future__ import annotations
