@@ -8,6 +8,7 @@ knowledge base so the first request does not pay for it. Nothing is created at i
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -70,9 +71,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info(
                 "ready", extra={"cache": "ok" if available else "disabled", "auth": bool(active.api_keys)}
             )
+            # Everything loaded so far lives as long as the process (~200k objects: modules, the knowledge
+            # base, compiled matchers); a full garbage collection walks all of them, ~100 ms with the event
+            # loop stopped. Frozen, they are skipped; unfrozen at shutdown, so an embedding process (tests,
+            # a notebook) can free them.
+            gc.collect()
+            gc.freeze()
             try:
                 yield
             finally:
+                gc.unfreeze()
                 await runner.aclose()
                 await asyncio.to_thread(cache.close)
 

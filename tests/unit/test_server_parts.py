@@ -144,3 +144,28 @@ def test_json_log_lines_carry_the_request_id_and_extras() -> None:
 
         failing = logging.LogRecord("server", logging.ERROR, __file__, 1, "bad", None, sys.exc_info())
     assert "ValueError: boom" in json.loads(formatter.format(failing))["trace"]
+
+
+async def test_startup_warms_the_engine_and_freezes_the_long_lived_heap(tmp_path: Any) -> None:
+    """After start-up the engine is ready (no first-request compile) and the objects loaded so far are
+    out of the garbage collector's full sweeps; shutdown gives them back."""
+    import gc
+
+    from graph.engine import select
+    from graph.knowledge import load_knowledge
+    from server.app import create_app
+
+    app = create_app(Settings(BLUEPRINT_CACHE_DIR=tmp_path, BLUEPRINT_ENGINE="catalog"))  # type: ignore[call-arg]
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 10_000
+        kb = load_knowledge()
+        assert all((id(kb), s) in select._SECTION_INDEXES for s in ("firmographic", "technographic"))
+    assert gc.get_freeze_count() == 0
+
+
+def test_request_ids_are_unique_32_hex_tokens() -> None:
+    from server.middleware import new_request_id
+
+    ids = [new_request_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
