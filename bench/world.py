@@ -53,6 +53,7 @@ class SlowSite(SiteServer):
     def __init__(self, directory: Path, latency: float) -> None:
         super().__init__(directory=directory)
         self.latency = latency
+        self._mirrors: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
 
     def _route_for(self, record: RequestRecord) -> Route:
         route = super()._route_for(record)
@@ -70,7 +71,6 @@ class SlowSite(SiteServer):
         super().start()
         assert self._httpd is not None
         _quiet_and_fast(self._httpd)
-        self._mirrors: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
         return self
 
     def mirrors(self, count: int) -> list[str]:
@@ -90,7 +90,7 @@ class SlowSite(SiteServer):
         return [f"http://127.0.0.1:{httpd.server_address[1]}" for httpd, _ in self._mirrors[:count]]
 
     def stop(self) -> None:
-        for httpd, thread in getattr(self, "_mirrors", []):
+        for httpd, thread in self._mirrors:
             httpd.shutdown()
             httpd.server_close()
             thread.join(timeout=5)

@@ -42,12 +42,14 @@ correlate logs (one is generated otherwise; it is echoed on every answer). When 
 
 
 def _warm_up(settings: Settings) -> None:
-    """Import and compile what a run needs — the graph, the engine's phrase matchers (~1 s in all) and
-    the LLM client library when an LLM is configured — so the first request does not wait for them."""
+    """Load the knowledge base (a broken one stops start-up, not a request), then import and compile what
+    a run needs — the graph, the engine's phrase matchers (~1 s in all) and the LLM client library when an
+    LLM is configured — so the first request does not wait for them."""
+    kb = load_knowledge()
     import graph.compiled
     from graph.engine.warm import warm_up
 
-    warm_up(load_knowledge())
+    warm_up(kb)
     if settings.llm_configured:
         import graph.engine.llm  # noqa: F401
 
@@ -62,8 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache = open_run_cache(active)
         # opening probes the folder: an unusable one is logged once and the service runs uncached
         available = await asyncio.to_thread(lambda: cache.available)
-        await asyncio.to_thread(load_knowledge)  # a broken knowledge base should stop startup, not a request
-        await asyncio.to_thread(_warm_up, active)  # the first request must not pay for it
+        await asyncio.to_thread(_warm_up, active)
         page_cache = AsyncPageCache(cache) if available else None
         async with open_resources(active, page_cache=page_cache) as resources:
             runner = BlueprintRunner(settings=active, cache=cache, resources=resources)

@@ -7,15 +7,18 @@ once over a small synthetic page, so its first caller does not wait for them.
 
 from __future__ import annotations
 
+from typing import get_args
+
 from graph.engine.analysis import analyze_seller, site_zones
 from graph.engine.select import rank_candidates
 from graph.knowledge import KnowledgeBase
+from graph.schemas import SectionName
 from tools.extract import extract_page
 from tools.site import SiteSnapshot
 
 __all__ = ["warm_up"]
 
-SECTIONS = ("firmographic", "technographic", "personalization")
+SECTIONS: tuple[SectionName, ...] = get_args(SectionName)
 _PAGE = """<html><head><title>Example | Software for teams</title></head><body><h1>Software for teams</h1>
 <p>Scheduling and billing software for clinics, restaurants and trucking fleets across the United States.</p>
 <a href="/pricing">Pricing</a><a href="/partners">Become a partner</a></body></html>"""

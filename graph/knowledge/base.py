@@ -101,10 +101,6 @@ def _read_yaml(path: Path) -> object:
         raise KnowledgeError(f"{path.name}: {exc}") from exc
 
 
-def _read_pack(path: Path) -> Pack:
-    return _parse_pack(path.name, _read_yaml(path))
-
-
 def _raw_packs(files: list[Path], snapshot: Path | None) -> list[object]:
     """The packs as parsed YAML, from a JSON snapshot of exactly these files when one exists.
 
