@@ -65,6 +65,8 @@ def test_case_files_are_well_formed(name: str) -> None:
             assert low <= len(groups) <= high, (cid, section, len(groups))
             for group in groups:
                 assert group and all(isinstance(p, str) and p.strip() and p == p.lower() for p in group), (cid, group)
+                # a short phrase without a word boundary matches inside unrelated words
+                assert all(len(p.strip()) >= 3 or p != p.strip() for p in group), (cid, group)
 
 
 def test_sets_are_disjoint_and_split_by_url_hash() -> None:
