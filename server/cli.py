@@ -191,11 +191,14 @@ def evaluate(
     engine: Annotated[Literal["auto", "catalog", "llm"], typer.Option()] = "catalog",
     generic: Annotated[bool, typer.Option(help="Also score a deliberately generic blueprint (the floor).")] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every missed rubric group.")] = False,
+    skip_missing: Annotated[bool, typer.Option(
+        help="Skip cases whose page file is missing (sets rebuilt locally, e.g. evals/realworld).")] = False,
 ) -> None:
     """Run every case (sites served on loopback) and print per-case, per-section and mean recall."""
     from server.eval_command import run_eval_cli
 
-    raise typer.Exit(run_eval_cli(cases, out=out, engine=engine, with_generic=generic, verbose=verbose))
+    raise typer.Exit(run_eval_cli(cases, out=out, engine=engine, with_generic=generic, verbose=verbose,
+                                  skip_missing=skip_missing))
 
 
 @cache_app.command("stats")

@@ -129,6 +129,7 @@ async def run_eval(
     only: Sequence[str] | None = None,
     concurrency: int = 1,
     strict: bool = False,
+    skip_missing: bool = False,
 ) -> EvalReport:
     """Generate and score a blueprint for every case of ``cases_path`` (or the ``only`` ids).
 
@@ -137,6 +138,9 @@ async def run_eval(
     ``None`` when the caller has configured it. With ``out_dir``, each blueprint is written there as
     ``<id>.json`` (the layout ``score.py score --outputs`` reads). A case whose run raises a
     :class:`BlueprintError` scores 0 and carries the error; other exceptions propagate.
+    A case whose page file is missing raises ``FileNotFoundError`` before anything runs, or, with
+    ``skip_missing`` (sets whose pages are rebuilt locally, such as ``evals/realworld``), is left out
+    and listed in ``EvalReport.skipped``.
     """
     cases = load_cases(cases_path)
     if only is not None:
@@ -144,6 +148,10 @@ async def run_eval(
         if unknown:
             raise ValueError(f"unknown case ids: {sorted(unknown)}")
         cases = [c for c in cases if c.id in set(only)]
+    missing = [c.id for c in cases if not (cases_path.parent / c.site).is_file()]
+    if missing and not skip_missing:
+        raise FileNotFoundError(f"no page file for cases: {missing}")
+    cases = [c for c in cases if c.id not in set(missing)]
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     gate = asyncio.Semaphore(max(1, concurrency))
@@ -154,4 +162,4 @@ async def run_eval(
 
     with allow_private_host(allow_private_hosts):
         results = await asyncio.gather(*(one(c) for c in cases))
-    return EvalReport(list(results))
+    return EvalReport(list(results), skipped=missing)

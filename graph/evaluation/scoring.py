@@ -181,6 +181,7 @@ def score_blueprint(
 @dataclass
 class EvalReport:
     cases: list[CaseScore]
+    skipped: list[str] = field(default_factory=list)  # cases left out: their page file is missing
 
     @property
     def mean(self) -> float:
@@ -201,7 +202,8 @@ class EvalReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"mean": self.mean, "section_recall": self.section_recall(),
-                "must_not_hits": self.must_not_hits, "cases": [c.to_dict() for c in self.cases]}
+                "must_not_hits": self.must_not_hits, "cases": [c.to_dict() for c in self.cases],
+                "skipped": list(self.skipped)}
 
     def to_text(self, *, verbose: bool = False) -> str:
         width = max([14, *(len(c.id) + 1 for c in self.cases)])
@@ -217,6 +219,8 @@ class EvalReport:
         recall = "  ".join(f"{k} {v:.2f}" for k, v in self.section_recall().items())
         lines += ["", f"section recall: {recall}  (must_not hits: {self.must_not_hits})",
                   f"mean score: {self.mean:.3f} over {len(self.cases)} cases"]
+        if self.skipped:
+            lines.append(f"skipped (no page file): {', '.join(self.skipped)}")
         return "\n".join(lines)
 
 
