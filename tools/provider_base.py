@@ -22,18 +22,11 @@ from tools.errors import (
     UpstreamTimeout,
 )
 from tools.http import parse_retry_after
-from tools.redaction import Redactor
 
-__all__ = ["RawRecord", "error_for_response", "normalize_domain", "redact", "tolerant_model", "transport_error"]
-
+__all__ = ["RawRecord", "error_for_response", "normalize_domain", "tolerant_model", "transport_error"]
 
 MAX_DETAIL = 300  # a provider's message, cut to a length fit for an error message
 MAX_REASON = 64  # a provider's error code or type
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret (in any of its forms) masked, cut to a length fit for an error message."""
-    return Redactor(secrets).text(text)[:MAX_DETAIL]
 
 
 class RawRecord(BaseModel):

@@ -17,6 +17,7 @@ Basic credentials.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -30,6 +31,7 @@ MASK = "***"
 # Shorter "secrets" are not credentials (nothing is protected by three characters), and masking every
 # occurrence of them would mangle ordinary provider data.
 MIN_SECRET_LENGTH = 4
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f\x7f]')  # what json.dumps(ensure_ascii=False) writes differently
 
 
 def secret_forms(secret: str) -> list[str]:
@@ -52,6 +54,12 @@ class Redactor:
                 forms.update(secret_forms(value))
         ordered = sorted(forms, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE) if ordered else None
+        # substring tests over case-folded text find a secret far faster than the case-blind regex, which
+        # then only runs where one was found
+        self._folded = [form.casefold() for form in ordered]
+        # a secret JSON would escape could hide in a serialised answer: only without one is the one-pass
+        # check over the whole answer exact
+        self._json_exact = not any(_JSON_ESCAPED.search(form) for form in forms)
 
     def __repr__(self) -> str:  # never the secrets, not even their number's worth of patterns
         return "Redactor()"
@@ -61,20 +69,36 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """``text`` with every secret masked."""
-        return self._pattern.sub(MASK, text) if self._pattern is not None else text
+        if self._pattern is None or not self._may_hold(text):
+            return text
+        return self._pattern.sub(MASK, text)
+
+    def _may_hold(self, text: str) -> bool:
+        folded = text.casefold()
+        return any(form in folded for form in self._folded)
 
     def value(self, value: Any) -> Any:
         """A JSON-like value (dicts, lists, strings, scalars) with every string in it redacted, keys too."""
         if self._pattern is None:
             return value
+        if isinstance(value, dict | list) and self._json_exact:
+            # the usual answer holds no secret: one pass over its JSON instead of a walk of every string
+            try:
+                if not self._may_hold(json.dumps(value, ensure_ascii=False)):
+                    return value
+            except (TypeError, ValueError):  # not plain JSON: walk it
+                pass
+        return self._walk(value)
+
+    def _walk(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {self.value(k): self.value(v) for k, v in value.items()}
+            return {self._walk(k): self._walk(v) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.value(v) for v in value]
+            return [self._walk(v) for v in value]
         if isinstance(value, tuple):
-            return tuple(self.value(v) for v in value)
+            return tuple(self._walk(v) for v in value)
         return value
 
     def error(self, exc: BaseException) -> BaseException:

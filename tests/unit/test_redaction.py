@@ -192,6 +192,15 @@ def test_every_form_of_every_secret_is_masked_in_strings_keys_and_nesting() -> N
     assert repr(redactor) == "Redactor()"
 
 
+def test_secrets_json_would_escape_and_values_json_cannot_hold_are_still_found() -> None:
+    odd = 'k3y"with\\quote'  # in JSON it reads k3y\"with\\quote: the one-pass check cannot see it
+    assert Redactor([odd]).value({"a": [f"x {odd} y"]}) == {"a": ["x *** y"]}
+    marker = object()  # not JSON: the answer is walked instead
+    assert Redactor([KEY]).value({"a": marker, "b": KEY}) == {"a": marker, "b": MASK}
+    clean = {"name": "Acme", "tags": ["a", "b"]}
+    assert Redactor([KEY]).value(clean) is clean  # nothing to hide: the answer itself, not a copy
+
+
 def test_no_secret_means_no_change_and_too_short_secrets_are_not_credentials() -> None:
     assert not Redactor([])
     assert Redactor(["abc"]).text("abc abcd") == "abc abcd"  # 3 characters protect nothing
