@@ -61,7 +61,7 @@ class Redactor:
         # check over the whole answer exact
         self._json_exact = not any(_JSON_ESCAPED.search(form) for form in forms)
 
-    def __repr__(self) -> str:  # never the secrets, not even their number's worth of patterns
+    def __repr__(self) -> str:  # never the secrets
         return "Redactor()"
 
     def __bool__(self) -> bool:

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from graph.settings import get_settings
+from server import logging as service_logging
 from server.app import create_app
 from server.logging import JsonFormatter
 from tests.support.openai_standin import Fault, OpenAIStandIn
@@ -128,6 +129,10 @@ def test_keys_echoed_by_providers_and_the_llm_leak_nowhere(
     for record in caplog.records:
         assert leaks(formatter.format(record)) == [], record.name
         assert leaks(repr(record.args)) == [], record.name
+    # and the service's own log stream masks every configured secret of the apps, should one be logged
+    assert service_logging._formatter is not None
+    slip = logging.LogRecord("graph", logging.ERROR, __file__, 1, "slipped: %s %s", (OPENAI_KEY, SERVICE_KEY), None)
+    assert leaks(service_logging._formatter.format(slip)) == []
 
     folder = tmp_path / "cache"
     files = [p for p in folder.rglob("*") if p.is_file()]

@@ -367,3 +367,21 @@ async def test_llm_errors_never_carry_a_key(name: str, caplog: pytest.LogCapture
         await http.aclose()
     assert caught.value.__cause__ is not None  # the library's error is kept, cleaned, for the traceback
     assert leaks(everything_said(caught.value) + log_text(caplog)) == [], name
+
+
+# -- log lines --------------------------------------------------------------------------------------
+
+
+def test_log_lines_are_redacted_as_a_last_net() -> None:
+    """Whatever is logged by mistake — a message, an extra, an upstream error's traceback — is masked."""
+    import sys
+
+    from server import logging as service_logging
+
+    try:
+        raise ValueError(f"upstream said {KEY}")
+    except ValueError:
+        record = logging.LogRecord("graph", logging.ERROR, __file__, 1, "oops %s", (OTHER,), sys.exc_info())
+    record.provider_body = {"echo": KEY.upper()}
+    line = service_logging.JsonFormatter(Redactor([KEY, OTHER])).format(record)
+    assert leaks(line) == [] and line.count(MASK) == 3
