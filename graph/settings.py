@@ -82,6 +82,18 @@ class Settings(BaseSettings):
             return "llm" if self.llm_configured else "catalog"
         return engine
 
+    @property
+    def secret_values(self) -> list[str]:
+        """Every configured secret: each ``SecretStr`` field, alone or in a list (the keys of today, the
+        service's API keys, and any token added later). Upstream answers and errors are redacted of them."""
+        values: list[str] = []
+        for name in type(self).model_fields:
+            field = getattr(self, name)
+            for item in field if isinstance(field, list) else [field]:
+                if isinstance(item, SecretStr) and item.get_secret_value():
+                    values.append(item.get_secret_value())
+        return values
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -56,7 +56,7 @@ def _warm_up(settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. ``settings`` defaults to the process settings (environment and ``.env``)."""
-    configure_logging()
+    configure_logging(secrets=(settings or get_settings()).secret_values)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,7 +2,9 @@
 
 The request id lives in a context variable set by the request-id middleware; tasks created while
 serving a request (a shared graph run, for instance) inherit it. Log only ids, paths, statuses and
-durations here — never headers, bodies or settings, so a key cannot leak into the logs.
+durations here — never headers, bodies or settings, so a key cannot leak into the logs. As a last net,
+each line is redacted of the configured secrets before it is written (a traceback of an upstream error
+logged by mistake, say).
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import logging.handlers
 import queue
 import sys
 import time
+from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any
+
+from tools.redaction import Redactor
 
 __all__ = ["JsonFormatter", "configure_logging", "request_id_var"]
 
@@ -27,6 +32,10 @@ _MARK = "_blueprint_json_handler"
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        super().__init__()
+        self.redactor = redactor or Redactor([])
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
@@ -43,7 +52,7 @@ class JsonFormatter(logging.Formatter):
             line["trace"] = self.formatException(record.exc_info)
         elif record.exc_text:
             line["trace"] = record.exc_text
-        return json.dumps(line, default=str, ensure_ascii=False)
+        return self.redactor.text(json.dumps(line, default=str, ensure_ascii=False))
 
 
 class _Enqueue(logging.handlers.QueueHandler):
@@ -59,18 +68,26 @@ class _Enqueue(logging.handlers.QueueHandler):
 
 
 _listener: logging.handlers.QueueListener | None = None
+_formatter: JsonFormatter | None = None
+_secrets: set[str] = set()  # of every app configured in this process: one stream serves them all
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+def configure_logging(level: int = logging.INFO, *, secrets: Iterable[str] = ()) -> None:
     """Send the service's own loggers (``server``, ``graph``, ``tools``) to stderr as JSON lines, written
-    by one background thread (``QueueListener``).
+    by one background thread (``QueueListener``), with ``secrets`` masked in every line.
 
-    Idempotent: a second app in the same process (tests) does not add a second handler.
+    Idempotent: a second app in the same process (tests) does not add a second handler; its secrets are
+    masked too.
     """
-    global _listener
+    global _listener, _formatter
+    if not set(secrets) <= _secrets:
+        _secrets.update(secrets)
+        if _formatter is not None:
+            _formatter.redactor = Redactor(_secrets)
     if _listener is None:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
+        _formatter = JsonFormatter(Redactor(_secrets))
+        handler.setFormatter(_formatter)
         _listener = logging.handlers.QueueListener(queue.SimpleQueue(), handler)
         _listener.start()
         atexit.register(_listener.stop)  # flush what is queued when the process ends

@@ -9,12 +9,13 @@ the same way for single and bulk results.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import httpx
 from pydantic import Field, SecretStr
 
-from tools.errors import InvalidRequest, ProviderError
+from tools.errors import BlueprintError, InvalidRequest, ProviderError
 from tools.http import (
     CACHE_TTL_S,
     ProviderLimiter,
@@ -25,7 +26,8 @@ from tools.http import (
     make_client,
     send,
 )
-from tools.provider_base import RawRecord, error_for_response, normalize_domain, redact, tolerant_model, transport_error
+from tools.provider_base import RawRecord, error_for_response, normalize_domain, tolerant_model, transport_error
+from tools.redaction import Redactor
 
 __all__ = ["DEFAULT_BASE_URL", "ApolloClient", "ApolloOrganization", "ApolloPerson"]
 
@@ -81,7 +83,11 @@ def _person(person: dict[str, Any]) -> ApolloPerson:
 
 
 class ApolloClient:
-    """Async Apollo client. One per run or lifespan; ``usage`` counts calls, credits and errors."""
+    """Async Apollo client. One per run or lifespan; ``usage`` counts calls, credits and errors.
+
+    ``secrets`` are the other configured secrets: they are masked, with the client's own key, in every
+    answer (records, cached records) and every error this client hands out.
+    """
 
     def __init__(
         self,
@@ -94,8 +100,10 @@ class ApolloClient:
         retry: RetryPolicy | None = None,
         timeout: float = 15.0,
         owns_http: bool | None = None,
+        secrets: Iterable[str | SecretStr] = (),
     ) -> None:
         self._key = api_key
+        self._redactor = Redactor([api_key, *secrets])
         self._base = base_url.rstrip("/")
         # A client we built is ours to close; an injected one is the caller's unless they hand it over.
         self._owns_http = (http is None) if owns_http is None else owns_http
@@ -196,6 +204,16 @@ class ApolloClient:
     async def _call(self, method: Literal["GET", "POST"], path: str, *,
                     params: dict[str, str] | None = None,
                     json: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Apollo's decoded answer, redacted; every error raised on the way is redacted too."""
+        try:
+            body: dict[str, Any] = self._redactor.value(await self._request(method, path, params, json))
+        except BlueprintError as exc:
+            self._redactor.error(exc)  # in place: the same exception goes on, its chain kept
+            raise
+        return body
+
+    async def _request(self, method: Literal["GET", "POST"], path: str,
+                       params: dict[str, str] | None, json: dict[str, Any] | None) -> dict[str, Any]:
         url = f"{self._base}{path}"
         headers = {"x-api-key": self._key.get_secret_value(), "accept": "application/json"}
         try:
@@ -220,14 +238,15 @@ class ApolloClient:
         return body
 
     def _error(self, response: httpx.Response) -> ProviderError:
-        secret = self._key.get_secret_value()
+        # the body is redacted whole before any field is read: a key echoed in error, message,
+        # error_code, a nested field or a text/plain body cannot reach the error
         try:
-            body = response.json()
+            body = self._redactor.value(response.json())
         except ValueError:
             body = None  # Apollo's 401 is text/plain
         info: dict[str, Any] = body if isinstance(body, dict) else {}
         message = str(info.get("error") or info.get("message") or info.get("error_message")
-                      or response.text or "")
+                      or self._redactor.text(response.text) or "")
         code = str(info.get("error_code") or "")
         if response.status_code == 401:
             reason = "invalid_api_key"
@@ -239,15 +258,16 @@ class ApolloClient:
             reason = "rate_limited"
         else:
             reason = code.lower() or f"http_{response.status_code}"
-        return error_for_response(PROVIDER, "Apollo", response, reason=reason,
-                                  detail=redact(message, [secret]))
+        return error_for_response(PROVIDER, "Apollo", response, reason=reason, detail=message)
 
     async def _cache_get(self, kind: str, ident: str) -> dict[str, Any] | None:
         if self._cache is None:
             return None
         hit = await self._cache.get(cache_key(PROVIDER, kind, ident))
         self.usage.cache_hits += hit is not None
-        return hit
+        # entries written before answers were redacted (or by another deployment) are cleaned on the way out
+        redacted: dict[str, Any] | None = self._redactor.value(hit)
+        return redacted
 
     async def _cache_set(self, kind: str, ident: str, raw: dict[str, Any] | None) -> None:
         if self._cache is not None:

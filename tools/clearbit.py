@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import httpx
 from pydantic import Field, SecretStr
 
-from tools.errors import InvalidRequest, ProviderError, UpstreamTimeout
+from tools.errors import BlueprintError, InvalidRequest, ProviderError, UpstreamTimeout
 from tools.http import (
     CACHE_TTL_S,
     Clock,
@@ -29,7 +30,8 @@ from tools.http import (
     make_client,
     send,
 )
-from tools.provider_base import RawRecord, error_for_response, normalize_domain, redact, tolerant_model, transport_error
+from tools.provider_base import RawRecord, error_for_response, normalize_domain, tolerant_model, transport_error
+from tools.redaction import Redactor
 
 __all__ = ["ClearbitClient", "ClearbitCompany", "ClearbitPerson"]
 
@@ -63,7 +65,11 @@ class ClearbitPerson(RawRecord):
 
 
 class ClearbitClient:
-    """Async Clearbit client. ``queued_wait_s`` bounds how long a 202 (queued) lookup is polled."""
+    """Async Clearbit client. ``queued_wait_s`` bounds how long a 202 (queued) lookup is polled.
+
+    ``secrets`` are the other configured secrets: they are masked, with the client's own key, in every
+    answer (records, cached records) and every error this client hands out.
+    """
 
     def __init__(
         self,
@@ -81,8 +87,10 @@ class ClearbitClient:
         poll_initial_s: float = 1.0,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
+        secrets: Iterable[str | SecretStr] = (),
     ) -> None:
         self._key = api_key
+        self._redactor = Redactor([api_key, *secrets])
         self._override = base_url_override.rstrip("/") if base_url_override else None
         # A client we built is ours to close; an injected one is the caller's unless they hand it over.
         self._owns_http = (http is None) if owns_http is None else owns_http
@@ -149,9 +157,14 @@ class ClearbitClient:
         key = cache_key(PROVIDER, kind, ident)
         if self._cache is not None and (hit := await self._cache.get(key)) is not None:
             self.usage.cache_hits += 1
-            cached: dict[str, Any] | None = hit.get("raw")
+            # entries written before answers were redacted (or by another deployment) are cleaned on the way out
+            cached: dict[str, Any] | None = self._redactor.value(hit.get("raw"))
             return cached
-        raw = await self._find(url, params)
+        try:
+            raw = await self._find(url, params)
+        except BlueprintError as exc:
+            self._redactor.error(exc)  # in place: the same exception goes on, its chain kept
+            raise
         self.usage.credits += raw is not None
         if self._cache is not None:
             kind_ttl = CACHE_TTL_S["person" if kind == "person" else "company"]
@@ -194,8 +207,9 @@ class ClearbitClient:
             raise transport_error(PROVIDER, "Clearbit", exc) from exc
 
     def _record(self, response: httpx.Response) -> dict[str, Any] | None:
+        """The record, redacted whole before any field is read (error type, message, nested fields, data)."""
         try:
-            body = response.json()
+            body = self._redactor.value(response.json())
         except ValueError:
             body = None
         error = body.get("error") if isinstance(body, dict) else None
@@ -205,7 +219,7 @@ class ClearbitClient:
         if response.status_code >= 400:
             self.usage.errors += 1
             reason = str(error.get("type") or f"http_{response.status_code}")
-            detail = redact(str(error.get("message") or ""), [self._key.get_secret_value()])
+            detail = str(error.get("message") or "")
             raise error_for_response(PROVIDER, "Clearbit", response, reason=reason, detail=detail)
         if not isinstance(body, dict):
             self.usage.errors += 1

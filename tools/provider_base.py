@@ -1,5 +1,10 @@
 """What both provider clients share: tolerant records that keep the provider's JSON, and the mapping of
-a provider's final answer (or its silence) into the error tree of ``tools.errors``."""
+a provider's final answer (or its silence) into the error tree of ``tools.errors``.
+
+Redaction happens at each client's boundary (``tools.redaction``): every decoded answer goes through
+``Redactor.value`` before it is read, cached or returned, and every error the client raises goes
+through ``Redactor.error``; the helpers here only bound the length of what they copy.
+"""
 
 from __future__ import annotations
 
@@ -18,15 +23,10 @@ from tools.errors import (
 )
 from tools.http import parse_retry_after
 
-__all__ = ["RawRecord", "error_for_response", "normalize_domain", "redact", "tolerant_model", "transport_error"]
+__all__ = ["RawRecord", "error_for_response", "normalize_domain", "tolerant_model", "transport_error"]
 
-
-def redact(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret replaced, cut to a length fit for an error message."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text[:300]
+MAX_DETAIL = 300  # a provider's message, cut to a length fit for an error message
+MAX_REASON = 64  # a provider's error code or type
 
 
 class RawRecord(BaseModel):
@@ -78,9 +78,10 @@ def error_for_response(
 ) -> ProviderError:
     """Map a final non-2xx answer to the error tree (retries are already spent by then)."""
     status = response.status_code
+    reason = reason[:MAX_REASON]
     details: dict[str, Any] = {"reason": reason}
     if detail:
-        details["provider_message"] = detail
+        details["provider_message"] = detail[:MAX_DETAIL]
     if status in (401, 403):
         what = "rejected the API key" if status == 401 else "refused access for this key or plan"
         return ProviderAuthError(f"{label} {what} ({reason}).", provider=provider, http_status=status,

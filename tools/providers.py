@@ -88,15 +88,16 @@ def build_provider_clients(
         return http_factory(provider) if http_factory else make_client(provider, timeout=timeout)
 
     clients = ProviderClients()
+    secrets = settings.secret_values  # each client masks all of them, not only its own key
     wanted = {p.strip().lower() for p in providers}
     if "apollo" in wanted and settings.apollo_api_key is not None:
         clients.apollo = ApolloClient(
             settings.apollo_api_key, settings.apollo_base_url, http=http("apollo"), cache=cache,
-            limiter=shared_limiter("apollo"), owns_http=True,
+            limiter=shared_limiter("apollo"), owns_http=True, secrets=secrets,
         )
     if "clearbit" in wanted and settings.clearbit_api_key is not None:
         clients.clearbit = ClearbitClient(
             settings.clearbit_api_key, settings.clearbit_base_url, http=http("clearbit"), cache=cache,
-            limiter=shared_limiter("clearbit"), owns_http=True,
+            limiter=shared_limiter("clearbit"), owns_http=True, secrets=secrets,
         )
     return clients

@@ -21,7 +21,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.runtime import Runtime
 
-from graph.engine.llm_client import chat_model, complete, parse
+from graph.engine.llm_client import chat_model, complete, parse, redactor_of
 from graph.engine.llm_grounding import corpus_of, ground_analysis, ground_section
 from graph.engine.llm_models import AnalysisDraft, SectionDraft
 from graph.engine.llm_prompts import CHARS_PER_TOKEN, analysis_messages, section_messages
@@ -141,7 +141,7 @@ async def _analyze(
     resources: Resources, model: str, state: BlueprintState, company: Company, market: MarketSignals, kb: Any
 ) -> Refined[tuple[Company, MarketSignals]]:
     request = request_of(state)
-    llm = chat_model(resources, model)
+    llm, redactor = chat_model(resources, model), redactor_of(resources)
     known = state.get("provider_evidence") or {}
     tools, clients = _provider_tools(resources, list(request.options.providers), known)
     plan = budgets(resources.settings, tools=bool(tools))
@@ -153,18 +153,19 @@ async def _analyze(
     try:
         if plan.tool_calls:
             specs = [convert_to_openai_tool(t, strict=True) for t in tools]
-            first = await complete(llm, messages, AnalysisDraft, tools=specs)
+            first = await complete(llm, messages, AnalysisDraft, tools=specs, redactor=redactor)
             usage = _add(usage, first.usage)
             if first.message.tool_calls:
                 replies, evidence = await _run_tools(first.message, tools, request.domain, plan.tool_calls)
                 if evidence:
                     updates["provider_evidence"] = {**(state.get("provider_evidence") or {}), **evidence}
-                final = await complete(llm, [*messages, *replies], AnalysisDraft)  # no tools: it must answer
+                final = await complete(llm, [*messages, *replies], AnalysisDraft,  # no tools: it must answer
+                                       redactor=redactor)
                 usage = _add(usage, final.usage)
             else:
                 final = first
         else:
-            final = await complete(llm, messages, AnalysisDraft)
+            final = await complete(llm, messages, AnalysisDraft, redactor=redactor)
             usage = _add(usage, final.usage)
         draft = parse(final, AnalysisDraft)
     except LLMError as exc:
@@ -195,7 +196,8 @@ async def _section(
     plan = budgets(resources.settings, tools=False)
     messages, _kept = section_messages(node, state["company"], state.get("resolved_icp"), candidates, kb,
                                        limit=limit, max_tokens=plan.section_tokens)
-    completion = await complete(chat_model(resources, model), messages, SectionDraft)
+    completion = await complete(chat_model(resources, model), messages, SectionDraft,
+                                  redactor=redactor_of(resources))
     draft = parse(completion, SectionDraft)
     extra = [str(v) for facts in (state.get("provider_evidence") or {}).values() if isinstance(facts, dict)
              for v in facts.values()]

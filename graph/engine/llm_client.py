@@ -32,8 +32,9 @@ from graph.engine.llm_models import response_format
 from graph.resources import Resources
 from graph.schemas import LLMUsage
 from tools.errors import LLMError, UpstreamTimeout
+from tools.redaction import Redactor
 
-__all__ = ["Completion", "chat_model", "complete", "estimate_tokens", "parse"]
+__all__ = ["Completion", "chat_model", "complete", "estimate_tokens", "parse", "redactor_of"]
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger(__name__)
@@ -94,6 +95,18 @@ def chat_model(resources: Resources, model: str) -> BaseChatOpenAI:
     return models[model]
 
 
+def redactor_of(resources: Resources) -> Redactor:
+    """The redactor of every configured secret, built once per :class:`Resources`."""
+    redactor: Redactor | None = resources.extras.get("redactor")
+    if redactor is None:
+        redactor = resources.extras["redactor"] = Redactor(resources.settings.secret_values)
+    return redactor
+
+
+def _as_is(exc: BaseException) -> BaseException:
+    return exc
+
+
 def _usage(message: AIMessage) -> LLMUsage:
     meta = message.usage_metadata
     if meta:
@@ -110,8 +123,12 @@ async def complete(
     schema: type[BaseModel],
     *,
     tools: Sequence[dict[str, Any]] = (),
+    redactor: Redactor | None = None,
 ) -> Completion:
-    """One chat completion answering ``schema`` as strict json_schema (or calling one of ``tools``)."""
+    """One chat completion answering ``schema`` as strict json_schema (or calling one of ``tools``).
+
+    An endpoint's error may echo a key in any field (message, type, code, param, body): ``redactor``
+    cleans the client library's exception, kept as the cause of ours, before it can reach a log line."""
     # the schema rides in ``extra_body``: passed as ``response_format`` it sends langchain-openai down the
     # SDK's ``parse`` path, which walks the whole schema through its type-driven request transform on
     # every call (~1 ms of CPU each) only to produce the JSON it already is. The wire body is the same.
@@ -122,21 +139,22 @@ async def complete(
         kwargs["tools"] = list(tools)
     retrying = AsyncRetrying(retry=retry_if_exception_type(TRANSIENT), stop=stop_after_attempt(RETRY_ATTEMPTS),
                              wait=wait_exponential_jitter(multiplier=0.2, max=1.0, jitter=0.2), reraise=True)
+    clean = redactor.error if redactor is not None else _as_is
     try:
         async for attempt in retrying:
             with attempt:
                 message = await llm.ainvoke(list(messages), **kwargs)
     except openai.APITimeoutError as exc:
-        raise UpstreamTimeout("The LLM endpoint did not answer in time.") from exc
+        raise UpstreamTimeout("The LLM endpoint did not answer in time.") from clean(exc)
     except openai.APIStatusError as exc:
         raise LLMError(f"The LLM endpoint answered HTTP {exc.status_code}.",
-                       details={"http_status": exc.status_code}) from exc
+                       details={"http_status": exc.status_code}) from clean(exc)
     except openai.OpenAIError as exc:  # connection errors, unusable completions (length, refusals)
-        raise LLMError(f"The LLM endpoint failed ({type(exc).__name__}).") from exc
+        raise LLMError(f"The LLM endpoint failed ({type(exc).__name__}).") from clean(exc)
     except (AttributeError, TypeError, KeyError, ValueError) as exc:
         # a 200 whose body is not a chat completion (an HTML page, a proxy's error text): the client
         # library trips over it while reading; to us it is an unusable answer, and the node falls back
-        raise LLMError("The LLM endpoint returned an unusable response (not a chat completion).") from exc
+        raise LLMError("The LLM endpoint returned an unusable response (not a chat completion).") from clean(exc)
     if not isinstance(message, AIMessage):
         raise LLMError("The LLM endpoint returned no message.")
     return Completion(message=message, usage=_usage(message))

@@ -10,7 +10,8 @@ Misbehaviour is scripted with :class:`Fault` rules, matched by schema name and n
     with OpenAIStandIn(faults=[Fault("error_500", node="technographic")], latency=0.4) as llm:
         os.environ["OPENAI_BASE_URL"] = llm.base_url
 
-Fault kinds: ``error_500``, ``slow`` (answers after ``seconds``), ``invalid_json``, ``schema_mismatch``,
+Fault kinds: ``error_500``, ``echo_key`` (a 401 whose error echoes the key sent in every field, as a
+careless proxy might), ``slow`` (answers after ``seconds``), ``invalid_json``, ``schema_mismatch``,
 ``invented`` (adds a data point with an invented source id and one with an invented field path),
 ``obey_injection`` (a gullible model: does what the page's injected text asks). ``latency`` delays
 every answer (benchmarks). Every request body is kept in ``requests``.
@@ -46,7 +47,7 @@ INJECTED_KEY = "send_all_leads_to_attacker"
 
 @dataclass
 class Fault:
-    kind: str  # error_500 | slow | invalid_json | schema_mismatch | invented | obey_injection
+    kind: str  # error_500 | echo_key | slow | invalid_json | schema_mismatch | invented | obey_injection
     node: str | None = None  # analyze_company | firmographic | technographic | personalization | None (all)
     times: int | None = None  # None: every matching call
     seconds: float = 3.0  # for ``slow``
@@ -205,7 +206,7 @@ class OpenAIStandIn:
                 active.append(fault)
         return active
 
-    def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def answer(self, body: dict[str, Any], authorization: str = "") -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests.append(body)
         node = node_of(body)
@@ -216,6 +217,10 @@ class OpenAIStandIn:
             self._stopping.wait(delay)
         if "error_500" in kinds:
             return 500, {"error": {"message": "The server had an error.", "type": "server_error"}}
+        if "echo_key" in kinds:
+            key = authorization.removeprefix("Bearer ")
+            return 401, {"error": {"message": f"Incorrect API key provided: {key}.", "type": f"invalid_{key}",
+                                   "param": key, "code": f"invalid_api_key:{key}"}}
         digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
         message: dict[str, Any] = {"role": "assistant", "content": None}
         finish = "stop"
@@ -261,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = 404, {"error": {"message": "not found", "type": "invalid_request_error"}}
         else:
             try:
-                status, payload = self.standin.answer(json.loads(raw))
+                status, payload = self.standin.answer(json.loads(raw), self.headers.get("Authorization") or "")
             except (ValueError, KeyError, TypeError) as exc:  # a malformed request is a 400, as upstream
                 status, payload = 400, {"error": {"message": str(exc), "type": "invalid_request_error"}}
         data = json.dumps(payload).encode()

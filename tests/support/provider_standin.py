@@ -25,6 +25,10 @@ Scenarios are scripted by the lead domain (or email), so a cassette replays with
 Keys decide auth: :data:`APOLLO_KEY` / :data:`CLEARBIT_KEY` work; :data:`APOLLO_REVOKED_KEY` gets 401
 text/plain; :data:`APOLLO_SCOPED_KEY` gets 403 ``API_INACCESSIBLE``; :data:`APOLLO_FREE_KEY` gets 403
 paid-plan-only on people match; :data:`CLEARBIT_BAD_KEY` gets 401 ``invalid_api_key``.
+
+``ProviderStandIn(echo_key=True)`` is a provider that leaks: the key it was sent is appended to every
+string of every answer — error messages, types and codes, nested fields, text/plain bodies and record
+values (domains and emails excepted, so records still match) — to test that redaction misses nothing.
 """
 
 from __future__ import annotations
@@ -253,7 +257,8 @@ def _clearbit_person(email: str) -> dict[str, Any] | None:
 class ProviderStandIn:
     """The server's state: request log and per-scenario counters (reset between tests)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, echo_key: bool = False) -> None:
+        self.echo_key = echo_key
         self.requests: list[dict[str, Any]] = []
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -281,8 +286,34 @@ class ProviderStandIn:
                 {"method": method, "path": url.path, "query": query, "json": payload, "headers": headers}
             )
         if url.path.startswith("/v2/"):
-            return _ClearbitRoutes(self, headers).route(url.path, query)
-        return _ApolloRoutes(self, headers).route(url.path, query, payload)
+            clearbit = _ClearbitRoutes(self, headers)
+            key, answer = clearbit.key, clearbit.route(url.path, query)
+        else:
+            apollo = _ApolloRoutes(self, headers)
+            key, answer = apollo.key, apollo.route(url.path, query, payload)
+        return _echo(answer, key) if self.echo_key and key else answer
+
+
+# record fields that identify what was asked for: kept as they are when echoing, so records still match
+_IDENTIFIERS = {"primary_domain", "website_url", "domain", "email"}
+
+
+def _echo(answer: tuple[int, dict[str, str], bytes], key: str) -> tuple[int, dict[str, str], bytes]:
+    """``answer`` with ``key`` appended to every string in it (the leaky provider of ``echo_key``)."""
+    status, headers, body = answer
+
+    def plant(value: Any, name: Any = None) -> Any:
+        if isinstance(value, dict):
+            return {k: plant(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plant(v, name) for v in value]
+        if isinstance(value, str) and name not in _IDENTIFIERS:
+            return f"{value} {key}"
+        return value
+
+    if headers.get("content-type", "").startswith("application/json"):
+        return status, headers, json.dumps(plant(json.loads(body))).encode()
+    return status, headers, body + f" {key}".encode()
 
 
 def _json(status: int, data: Any, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
