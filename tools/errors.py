@@ -1,8 +1,8 @@
 """The one error hierarchy of Enrichment Blueprint.
 
 Every failure the product reports to a user is a :class:`BlueprintError`.  Each class carries the
-stable ``code`` and HTTP ``status`` of the error envelope in DESIGN.md, so the HTTP layer, the CLI and
-the Python API all map failures the same way::
+stable ``code`` and HTTP ``status`` of the JSON error envelope (``{"error": {"code", "message",
+"details", "request_id"}}``), so the HTTP layer, the CLI and the Python API all map failures the same way::
 
     BlueprintError                      500 internal_error
     ├── InvalidRequest                  422 validation_error   (bad input, bad option, engine not configured)
@@ -43,6 +43,7 @@ __all__ = [
     "Unauthorized",
     "UpstreamError",
     "UpstreamTimeout",
+    "validation_problems",
 ]
 
 
@@ -136,3 +137,12 @@ class ProviderRequestError(ProviderError):
 class UpstreamTimeout(BlueprintError):
     code = "timeout"
     status = 504
+
+
+def validation_problems(errors: list[Any]) -> list[dict[str, str]]:
+    """Pydantic's error list (``ValidationError.errors()``) as ``{"field", "message"}`` pairs a person
+    can read: the field path dotted, and without pydantic's ``"Value error, "`` prefix on our own
+    validators' messages."""
+    return [{"field": ".".join(str(part) for part in err.get("loc", ())) or "request",
+             "message": str(err.get("msg", "invalid value")).removeprefix("Value error, ")}
+            for err in errors]
