@@ -47,8 +47,13 @@ __all__ = [
 ]
 
 
-class BlueprintError(Exception):
-    """Base of every reported failure. Subclasses fix ``code`` and ``status``."""
+class BlueprintError(RuntimeError):
+    """Base of every reported failure. Subclasses fix ``code`` and ``status``.
+
+    A ``RuntimeError`` so that hosts which show only the messages of well-known exception types show
+    ours: LangGraph's API server (``langgraph dev``, Studio) replaces any other exception's message
+    with "An internal error occurred". ``str()`` is ``"<code>: <message>"``, so that view names the
+    stable code as the JSON envelope does; ``message`` stays the bare sentence."""
 
     code: str = "internal_error"
     status: int = 500
@@ -57,6 +62,9 @@ class BlueprintError(Exception):
         super().__init__(message)
         self.message = message
         self.details: dict[str, Any] = details or {}
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         """The body of the error envelope, without the request id (the HTTP layer adds it)."""
