@@ -355,8 +355,16 @@ def sort_interactions(path: Path) -> None:
     path.write_text(yamlserializer.serialize(cassette), encoding="utf-8")
 
 
+# values an SDK may or may not spell out for the same request (langchain-openai sends "stream": false)
+_SDK_DEFAULTS = {"stream": False, "n": 1}
+
+
+def _comparable(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if not (k in _SDK_DEFAULTS and v == _SDK_DEFAULTS[k])}
+
+
 def _json_body(r1: Any, r2: Any) -> None:
-    a, b = (json.loads(canonical_body(r.body) or b"{}") for r in (r1, r2))
+    a, b = (_comparable(json.loads(canonical_body(r.body) or b"{}")) for r in (r1, r2))
     if a != b:
         raise AssertionError("LLM request bodies differ")
 

@@ -83,3 +83,12 @@ def test_inputs_digest_ignores_line_endings_and_clone_location(tmp_path: Path) -
     assert tree(tmp_path / "somewhere" / "else", "\r\n") == unix
     (tmp_path / "clone-one" / "prompts" / "analyze.md").write_text("line one changed\n")
     assert inputs_digest(tmp_path / "clone-one") != unix  # a source change still re-records
+
+
+def test_replay_ignores_sdk_defaults_spelled_out_or_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _record(tmp_path, monkeypatch, json.dumps({**BODY, "stream": False}), {})
+    with llm_cassette("probe") as llm:
+        assert not llm.recording
+        replayed = httpx.post(llm.base_url + "/chat/completions", content=json.dumps(BODY),
+                              headers={"content-type": "application/json"})
+    assert replayed.status_code == 200
