@@ -4,6 +4,7 @@ it (docs, docstrings, test defaults, CI) may point there."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,14 +15,22 @@ OUTSIDE = re.compile(r"(\.\./|/work/)shared\b")
 DESIGN = re.compile(r"\bDESIGN\.md\b")
 
 
+def _candidates() -> list[Path]:
+    """The project's files: git's list when this is a checkout (a virtualenv or build folder of any name
+    stays out), else a walk that skips the usual tool folders."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                                cwd=ROOT, capture_output=True, check=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return [p for p in ROOT.rglob("*") if not any(part in SKIP_DIRS for part in p.relative_to(ROOT).parts)]
+    return [ROOT / name for name in listed.decode().split("\0") if name]
+
+
 def project_files() -> list[Path]:
-    files = []
-    for path in ROOT.rglob("*"):
-        if any(part in SKIP_DIRS for part in path.relative_to(ROOT).parts) or not path.is_file():
-            continue
-        if path.suffix in TEXT_SUFFIXES and path != Path(__file__).resolve() and path.stat().st_size < 2_000_000:
-            files.append(path)
-    return files
+    return [path for path in _candidates()
+            if path.is_file() and path.suffix in TEXT_SUFFIXES and path != Path(__file__).resolve()
+            and not any(part in SKIP_DIRS for part in path.relative_to(ROOT).parts)
+            and path.stat().st_size < 2_000_000]
 
 
 def test_the_walk_sees_the_project() -> None:
