@@ -7,8 +7,11 @@ import concurrent.futures
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import ValidationError
+
 from graph.run import open_runner
 from graph.schemas import ICP, Blueprint, EnrichmentRequest, Options
+from tools.errors import InvalidRequest, validation_problems
 
 __all__ = ["agenerate_blueprint", "generate_blueprint"]
 
@@ -23,12 +26,17 @@ def _request(
     if isinstance(website, EnrichmentRequest):
         request = website
     else:
-        request = EnrichmentRequest.model_validate({
-            "website": website,
-            "icp": icp.model_dump() if isinstance(icp, ICP) else icp,
-            "sample_domains": list(sample_domains or []),
-            "options": options.model_dump() if isinstance(options, Options) else (options or {}),
-        })
+        try:
+            request = EnrichmentRequest.model_validate({
+                "website": website,
+                "icp": icp.model_dump() if isinstance(icp, ICP) else icp,
+                "sample_domains": list(sample_domains or []),
+                "options": options.model_dump() if isinstance(options, Options) else (options or {}),
+            })
+        except ValidationError as exc:  # bad input is an InvalidRequest, as over HTTP and in the CLI
+            problems = validation_problems(list(exc.errors()))
+            summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+            raise InvalidRequest(f"Invalid request — {summary}", details={"errors": problems}) from exc
     if not use_cache:
         request = request.model_copy(update={"options": request.options.model_copy(update={"cache": "bypass"})})
     return request

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from graph.cache import AsyncPageCache, open_run_cache
 from graph.fingerprint import package_version
@@ -85,7 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await runner.aclose()
                 await asyncio.to_thread(cache.close)
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from this server (under /static-offline-docs), not from a
+    # CDN, so the API docs work on an air-gapped machine
+    app = FastAPIOffline(
         title="Enrichment Blueprint",
         version=package_version(),
         description=DESCRIPTION,

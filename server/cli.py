@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from tools.errors import (
     BlueprintError,
@@ -22,17 +24,47 @@ from tools.errors import (
     InvalidRequest,
     UpstreamError,
     UpstreamTimeout,
+    validation_problems,
 )
 
 __all__ = ["app"]
 
-EXIT_HELP = """Exit codes: 0 ok, 1 unexpected error, 2 bad input (validation_error, blocked_url),
-3 insufficient_information (site unreadable or too thin, and no ICP), 4 upstream failure
-(upstream_error, timeout)."""
+EXIT_HELP = ("Exit codes: 0 ok, 1 unexpected error, 2 bad input (validation_error, blocked_url), "
+             "3 insufficient_information (site unreadable or too thin, and no ICP), 4 upstream failure "
+             "(upstream_error, timeout).")  # one line: the help wraps it to the terminal
+
+def _flags_without_type(params: list[Any]) -> list[Any]:
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""  # a flag takes no value: nothing to show in the type column (not "<bool>")
+    return params
+
+
+class _PlainHelp(TyperCommand):
+    """Help in the usual command-line spelling: ``WEBSITE`` in the usage line (Typer writes
+    ``{website}``), and no ``<bool>`` type beside on/off flags such as ``--no-cache`` and ``--help``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.metavar or (param.name or "").upper()
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_type(super().get_params(ctx))
+
+
+class _PlainHelpGroup(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_type(super().get_params(ctx))
+
 
 app = typer.Typer(help=f"Enrichment Blueprint: which data to collect about your leads.\n\n{EXIT_HELP}",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-cache_app = typer.Typer(help="Inspect or clear the run cache (BLUEPRINT_CACHE_DIR).", no_args_is_help=True)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=_PlainHelpGroup)
+cache_app = typer.Typer(help="Inspect or clear the run cache (BLUEPRINT_CACHE_DIR).", no_args_is_help=True,
+                        cls=_PlainHelpGroup)
 app.add_typer(cache_app, name="cache")
 
 
@@ -50,15 +82,25 @@ def exit_code_for(exc: BaseException) -> int:
     return 1
 
 
+def cli_supply(supply: list[str]) -> list[str]:
+    """The error's ``details.supply`` hints in this command line's terms: the HTTP body's ``icp.industries``
+    is a field of the ``--icp FILE`` JSON here."""
+    fields = [item.removeprefix("icp.") for item in supply if item.startswith("icp.")]
+    hints = [re.sub(r"\ban icp\b", "--icp FILE", item) for item in supply if not item.startswith("icp.")]
+    if fields:
+        hints.append(f"--icp FILE (a JSON ICP with {', '.join(fields)})")
+    return hints
+
+
 def _fail(exc: BlueprintError | ValidationError) -> typer.Exit:
     if isinstance(exc, ValidationError):
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{p['field']}: {p['message']}" for p in validation_problems(list(exc.errors())))
         _err(f"error [validation_error]: {problems}")
     else:
         _err(f"error [{exc.code}]: {exc.message}")
         supply = exc.details.get("supply")
         if supply:
-            _err(f"  supply: {', '.join(supply)}")
+            _err(f"  supply: {', '.join(cli_supply(supply))}")
     return typer.Exit(exit_code_for(exc))
 
 
@@ -106,15 +148,20 @@ async def _generate(request: Any, engine: str | None, progress: _Progress) -> An
     return blueprint
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def generate(
-    website: Annotated[str, typer.Argument(help="The seller's website: a URL or a bare domain.")],
-    icp: Annotated[Path | None, typer.Option(help="ICP as a JSON file (see `blueprint schema`).")] = None,
-    sample_domains: Annotated[str | None, typer.Option(help="Comma-separated lead domains to probe.")] = None,
-    engine: Annotated[Literal["auto", "catalog", "llm"] | None, typer.Option(help="Reasoning engine.")] = None,
-    max_data_points: Annotated[int | None, typer.Option(help="Data points per section (1-30).")] = None,
-    format: Annotated[Literal["json", "markdown"], typer.Option("--format", help="Output format.")] = "json",
-    out: Annotated[Path | None, typer.Option(help="Write the result here instead of stdout.")] = None,
+    website: Annotated[str, typer.Argument(metavar="WEBSITE",
+                                           help="The seller's website: a URL or a bare domain.")],
+    icp: Annotated[Path | None, typer.Option(metavar="FILE",
+                                             help="ICP as a JSON file (see `blueprint schema`).")] = None,
+    sample_domains: Annotated[str | None, typer.Option(metavar="DOMAINS",
+                                                       help="Comma-separated lead domains to probe.")] = None,
+    engine: Annotated[Literal["auto", "catalog", "llm"] | None,
+                      typer.Option(metavar="[auto|catalog|llm]", help="Reasoning engine.")] = None,
+    max_data_points: Annotated[int | None, typer.Option(metavar="N", help="Data points per section (1-30).")] = None,
+    format: Annotated[Literal["json", "markdown"],
+                      typer.Option("--format", metavar="[json|markdown]", help="Output format.")] = "json",
+    out: Annotated[Path | None, typer.Option(metavar="FILE", help="Write the result here instead of stdout.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the run cache.")] = False,
 ) -> None:
     """Generate an enrichment blueprint for WEBSITE."""
@@ -149,7 +196,7 @@ def generate(
         typer.echo(text)
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def demo(
     format: Annotated[Literal["json", "markdown"], typer.Option("--format", help="Output format.")] = "markdown",
 ) -> None:
@@ -161,7 +208,7 @@ def demo(
                  out=None, no_cache=True)
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -175,7 +222,7 @@ def serve(
                 log_level="info", proxy_headers=True, access_log=False)
 
 
-@app.command()
+@app.command(cls=_PlainHelp)
 def schema(which: Annotated[Literal["request", "blueprint", "both"], typer.Argument()] = "both") -> None:
     """Print the JSON Schema of the request and/or the blueprint."""
     from graph.schemas import Blueprint, EnrichmentRequest
@@ -184,7 +231,7 @@ def schema(which: Annotated[Literal["request", "blueprint", "both"], typer.Argum
     typer.echo(json.dumps(schemas if which == "both" else schemas[which], indent=2))
 
 
-@app.command("eval")
+@app.command("eval", cls=_PlainHelp)
 def evaluate(
     cases: Annotated[Path, typer.Argument(help="cases.json in the eval format (sites relative to it).")],
     out: Annotated[Path | None, typer.Option(help="Write <id>.json blueprints and report.json here.")] = None,
@@ -201,7 +248,7 @@ def evaluate(
                                   skip_missing=skip_missing))
 
 
-@cache_app.command("stats")
+@cache_app.command("stats", cls=_PlainHelp)
 def cache_stats() -> None:
     """Show where the cache is and what it holds."""
     from graph.cache import open_run_cache
@@ -213,7 +260,7 @@ def cache_stats() -> None:
     cache.close()
 
 
-@cache_app.command("clear")
+@cache_app.command("clear", cls=_PlainHelp)
 def cache_clear() -> None:
     """Remove every cached blueprint and page."""
     from graph.cache import open_run_cache

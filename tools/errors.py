@@ -1,8 +1,8 @@
 """The one error hierarchy of Enrichment Blueprint.
 
 Every failure the product reports to a user is a :class:`BlueprintError`.  Each class carries the
-stable ``code`` and HTTP ``status`` of the error envelope in DESIGN.md, so the HTTP layer, the CLI and
-the Python API all map failures the same way::
+stable ``code`` and HTTP ``status`` of the JSON error envelope (``{"error": {"code", "message",
+"details", "request_id"}}``), so the HTTP layer, the CLI and the Python API all map failures the same way::
 
     BlueprintError                      500 internal_error
     ├── InvalidRequest                  422 validation_error   (bad input, bad option, engine not configured)
@@ -43,11 +43,17 @@ __all__ = [
     "Unauthorized",
     "UpstreamError",
     "UpstreamTimeout",
+    "validation_problems",
 ]
 
 
-class BlueprintError(Exception):
-    """Base of every reported failure. Subclasses fix ``code`` and ``status``."""
+class BlueprintError(RuntimeError):
+    """Base of every reported failure. Subclasses fix ``code`` and ``status``.
+
+    A ``RuntimeError`` so that hosts which show only the messages of well-known exception types show
+    ours: LangGraph's API server (``langgraph dev``, Studio) replaces any other exception's message
+    with "An internal error occurred". ``str()`` is ``"<code>: <message>"``, so that view names the
+    stable code as the JSON envelope does; ``message`` stays the bare sentence."""
 
     code: str = "internal_error"
     status: int = 500
@@ -56,6 +62,9 @@ class BlueprintError(Exception):
         super().__init__(message)
         self.message = message
         self.details: dict[str, Any] = details or {}
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         """The body of the error envelope, without the request id (the HTTP layer adds it)."""
@@ -136,3 +145,12 @@ class ProviderRequestError(ProviderError):
 class UpstreamTimeout(BlueprintError):
     code = "timeout"
     status = 504
+
+
+def validation_problems(errors: list[Any]) -> list[dict[str, str]]:
+    """Pydantic's error list (``ValidationError.errors()``) as ``{"field", "message"}`` pairs a person
+    can read: the field path dotted, and without pydantic's ``"Value error, "`` prefix on our own
+    validators' messages."""
+    return [{"field": ".".join(str(part) for part in err.get("loc", ())) or "request",
+             "message": str(err.get("msg", "invalid value")).removeprefix("Value error, ")}
+            for err in errors]

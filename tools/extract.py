@@ -19,7 +19,7 @@ from tools.page_signals import node_attrs as _attrs
 from tools.page_signals import node_text as _text
 from tools.site import Link, Page, PageKind
 
-__all__ = ["MAX_TEXT_CHARS", "classify_link", "extract_page", "same_site", "site_of"]
+__all__ = ["MAX_TEXT_CHARS", "classify_link", "extract_page", "registrable_name", "same_site", "site_of"]
 
 MAX_TEXT_CHARS = 30_000
 _MAX_LINKS = 300
@@ -53,6 +53,18 @@ def site_of(host: str) -> str:
     return ".".join(labels[-keep:])
 
 
+def registrable_name(host: str) -> str:
+    """The name a domain is registered under, readable: ``www.acme-robotics.co.uk`` → ``Acme Robotics``.
+
+    Empty for hosts that have no such name: IP addresses (never "127" or another octet) and
+    single-label names such as ``localhost``."""
+    host = host.lower().strip("[]").rstrip(".")
+    if ":" in host or re.fullmatch(r"[0-9.]+", host) or "." not in host:
+        return ""
+    label = site_of(host).split(".")[0]
+    return " ".join(word.capitalize() for word in re.split(r"[-_]+", label) if word)
+
+
 def same_site(url: str, other: str) -> bool:
     return site_of(urlsplit(url).hostname or "") == site_of(urlsplit(other).hostname or "")
 
@@ -75,7 +87,10 @@ def _site_name(meta: dict[str, str], title: str, url: str) -> str:
     parts = [p for p in re.split(r"\s+[|–—·:-]\s+", title) if p]
     if len(parts) < 2:
         return title if 0 < len(title.split()) <= 3 else ""
-    host = re.sub(r"[^a-z0-9]", "", site_of(urlsplit(url).hostname or "").split(".")[0])
+    hostname = urlsplit(url).hostname or ""
+    if not registrable_name(hostname):  # an IP address says nothing about the brand: the title leads with it
+        return parts[0]
+    host = re.sub(r"[^a-z0-9]", "", site_of(hostname).split(".")[0])
     for part in parts:
         letters = re.sub(r"[^a-z0-9]", "", part.lower())
         if letters and (letters in host or host in letters):

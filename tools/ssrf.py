@@ -28,7 +28,7 @@ import httpx
 from tools.errors import BlockedURL, SiteFetchError
 from tools.host_pools import HostPools
 
-__all__ = ["GuardedTransport", "Resolver", "Target", "blocked_reason", "check_url", "describe",
+__all__ = ["ALLOW_SETTING", "GuardedTransport", "Resolver", "Target", "blocked_reason", "check_url", "describe",
            "parse_ip_host", "resolve_and_check", "system_resolve"]  # fmt: skip
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -55,8 +55,16 @@ class Target:
     is_ip_literal: bool
 
 
-def _block(url: str, reason: str, message: str) -> BlockedURL:
-    return BlockedURL(f"Refusing to fetch {url}: {message}.", details={"url": url, "reason": reason})
+ALLOW_SETTING = "BLUEPRINT_ALLOW_PRIVATE_HOSTS"
+
+
+def _block(url: str, reason: str, message: str, *, allowable_host: str | None = None) -> BlockedURL:
+    """A refusal. When the host could be let through for local development (a private or loopback
+    address, an internal name; never a cloud metadata address), the message says how."""
+    text = f"Refusing to fetch {url}: {message}."
+    if allowable_host is not None and reason != "metadata":
+        text += f" To allow it for local development, set {ALLOW_SETTING}={allowable_host}."
+    return BlockedURL(text, details={"url": url, "reason": reason})
 
 
 def _parse_ipv4_loose(host: str) -> ipaddress.IPv4Address | None:
@@ -214,9 +222,9 @@ def _check_url(raw: str, allow: tuple[str, ...]) -> tuple[httpx.URL, IPAddress |
     if _allowed(host, ip, allow):
         return parsed, ip
     if ip is None and (host in _BLOCKED_NAMES or host.endswith(_BLOCKED_SUFFIXES)):
-        raise _block(raw, "internal_name", f"{host!r} names an internal or local service")
+        raise _block(raw, "internal_name", f"{host!r} names an internal or local service", allowable_host=host)
     if ip is not None and (reason := blocked_reason(ip)):
-        raise _block(raw, reason, f"{host} is a {describe(reason)}")
+        raise _block(raw, reason, f"{host} is a {describe(reason)}", allowable_host=host)
     return parsed, ip
 
 
@@ -250,7 +258,8 @@ async def resolve_and_check(
     for ip in addresses:
         reason = blocked_reason(ip)
         if reason and not host_allowed and not _allowed(host, ip, allow):
-            raise _block(str(url), reason, f"{host} resolves to {ip}, a {describe(reason)}")
+            raise _block(str(url), reason, f"{host} resolves to {ip}, a {describe(reason)}",
+                         allowable_host=host)
     ordered = sorted(addresses, key=lambda a: a.version)  # IPv4 first: many hosts lack IPv6 routes
     return Target(parsed, host, port, tuple(str(a) for a in ordered), False)
 

@@ -16,6 +16,7 @@ from graph.engine.text import Zone, matcher_for, snippet_around
 from graph.knowledge import KnowledgeBase
 from graph.schemas import Company, Evidence
 from graph.state import MarketSignals, Scored
+from tools.extract import registrable_name
 from tools.site import SiteSnapshot
 
 __all__ = ["SellerAnalysis", "analyze_seller", "site_zones"]
@@ -135,13 +136,16 @@ def _segment(zones: Sequence[Zone]) -> str | None:
 
 
 def _company_name(site: SiteSnapshot) -> str:
+    """og:site_name (or the title's brand part), else the title, else the domain's registrable name;
+    a host without one (an IP address, ``localhost``) falls back to the home page's first heading."""
     home = site.home
-    if home is None:
-        return site.domain
-    if home.site_name:
+    if home is not None and home.site_name:
         return home.site_name.strip()
-    title = re.split(r"\s[|\-–—:·]\s", home.title)[0].strip() if home.title else ""
-    return title or site.domain.split(".")[0].title()
+    title = re.split(r"\s[|\-–—:·]\s", home.title)[0].strip() if home is not None and home.title else ""
+    heading = next((h.strip() for h in (home.headings if home is not None else []) if h.strip()), "")
+    if len(heading) > 60:  # a tagline, not a name: cut at a word
+        heading = heading[:60].rsplit(" ", 1)[0]
+    return title or registrable_name(site.domain) or heading or site.domain
 
 
 def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[Zone] = ()) -> SellerAnalysis:

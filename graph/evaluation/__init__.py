@@ -1,4 +1,4 @@
-"""The project's own evaluation: rubric scoring (the shared eval README's rule) and a loopback runner.
+"""The project's own evaluation: rubric scoring (the rule in ``evals/README.md``) and a loopback runner.
 
 ``blueprint eval CASES.json [--out DIR]`` drives :func:`run_eval`; ``evals/README.md`` lists the cases.
 """

@@ -1,7 +1,8 @@
 """Scoring blueprints against rubric cases, and the report of a run.
 
-The rule is the one of the shared eval README (``../shared/eval/README.md``), re-implemented here and
-kept in agreement with its reference ``score.py``: a rubric holds two ICP checks and synonym groups per
+The rule is the rubric format's (``evals/README.md`` states it), implemented here and kept in agreement
+with that format's reference scorer ``score.py`` when one is at hand (``BLUEPRINT_SHARED_EVAL``, see
+``tests/unit/test_evaluation.py``): a rubric holds two ICP checks and synonym groups per
 section; a group is hit when one of its phrases occurs in the normalised text of one item of that
 section; ``score = max(0, (hits - must_not groups hit) / (2 + groups))``. One quirk is kept on purpose
 so numbers agree with the reference: a section given as an object (our ``{"data_points": [...]}``)

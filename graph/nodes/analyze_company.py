@@ -13,6 +13,7 @@ from graph.nodes._llm import refine
 from graph.schemas import Company, Evidence, Warning
 from graph.state import BlueprintState, Context, MarketSignals
 from tools.errors import InsufficientInformation
+from tools.extract import registrable_name
 
 __all__ = ["analyze_company", "provider_zones"]
 
@@ -33,7 +34,7 @@ async def analyze_company(state: BlueprintState, runtime: Runtime[Context]) -> d
     site = state.get("site")
     has_icp = request.icp is not None and not request.icp.is_empty()
     if site is None:
-        company = Company(name=request.domain.split(".")[0].title(), domain=request.domain)
+        company = Company(name=registrable_name(request.domain) or request.domain, domain=request.domain)
         market = MarketSignals()
     else:
         analysis = analyze_seller(site, kb, provider_zones(state.get("provider_evidence") or {}))

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from graph.schemas import Blueprint, EnrichmentRequest
 from graph.settings import get_settings
-from server.cli import app, exit_code_for
+from server.cli import app, cli_supply, exit_code_for
 from tests.support.site_server import SiteServer, serve_site
 from tools.errors import (
     BlockedURL,
@@ -165,7 +165,37 @@ def test_empty_site_exits_3(runner: CliRunner) -> None:
     assert result.exit_code == 3
     assert "error [insufficient_information]" in result.stderr
     assert "supply:" in result.stderr and "icp" in result.stderr
+    # the hint speaks the command line's language, not the HTTP body's
+    assert "or --icp FILE with industries and buyer_titles" in result.stderr
     assert result.stdout == ""
+    with serve_site({"/": "<html><title>Hi</title><body><p>Hello there, friends.</p></body></html>"}) as thin:
+        thin_result = runner.invoke(app, ["generate", thin.url_for("/")])
+    assert thin_result.exit_code == 3
+    assert "supply: --icp FILE (a JSON ICP with industries, buyer_titles, company_size)" in thin_result.stderr
+    assert "icp.industries" not in thin_result.stderr
+
+
+def test_supply_hints_are_translated_to_the_icp_flag() -> None:
+    assert cli_supply(["icp.industries", "icp.buyer_titles"]) == [
+        "--icp FILE (a JSON ICP with industries, buyer_titles)"]
+    assert cli_supply(["a reachable website URL", "or an icp with industries and buyer_titles"]) == [
+        "a reachable website URL", "or --icp FILE with industries and buyer_titles"]
+
+
+def test_validation_messages_lose_pydantics_value_error_prefix(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["generate", "ftp://x"])
+    assert result.exit_code == 2
+    assert "error [validation_error]: website: website must use http or https" in result.stderr
+    assert "Value error" not in result.stderr
+
+
+def test_blocked_url_names_the_setting_that_allows_a_host(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BLUEPRINT_ALLOW_PRIVATE_HOSTS", raising=False)
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["generate", closed_port_url(), "--no-cache"])
+    assert result.exit_code == 2
+    assert "error [blocked_url]" in result.stderr
+    assert "BLUEPRINT_ALLOW_PRIVATE_HOSTS=127.0.0.1" in result.stderr
 
 
 def test_unreachable_site_exits_3_without_icp_and_0_with_one(runner: CliRunner, tmp_path: Path) -> None:
@@ -221,6 +251,21 @@ def test_help_documents_exit_codes(runner: CliRunner) -> None:
     assert gen.exit_code == 0
     for flag in ("--icp", "--sample-domains", "--engine", "--format", "--out", "--no-cache"):
         assert flag in gen.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["generate"], ["demo"], ["serve"], ["schema"], ["eval"], ["cache"],
+                                     ["cache", "stats"], ["cache", "clear"]])
+def test_help_renders_arguments_and_flags_cleanly(runner: CliRunner, command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout
+    assert "{" not in result.stdout and "}" not in result.stdout
+    if command == ["generate"]:
+        assert "generate [OPTIONS] WEBSITE" in result.stdout
+        assert "WEBSITE" in result.stdout.split("Arguments")[1]
+        for option, metavar in (("--icp", "FILE"), ("--max-data-points", "N"), ("--engine", "[auto|catalog|llm]")):
+            line = next(line for line in result.stdout.splitlines() if f" {option} " in line)
+            assert metavar in line
 
 
 # ───────────────────────────── schema, cache, demo ─────────────────────────────

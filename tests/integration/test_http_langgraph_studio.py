@@ -1,7 +1,9 @@
 """LangGraph Studio's local API (``langgraph dev``) serves our graph from ``langgraph.json``, offline.
 
-Starts ``langgraph dev`` on a free port, streams one run through ``langgraph_sdk`` with the request
-fields as input, and checks that the section nodes report and the final state holds the blueprint.
+Starts ``langgraph dev`` on a free port (once for the module), streams runs through ``langgraph_sdk``
+with the request fields as input, and checks that the section nodes report and the final state holds
+the blueprint, and that a failing run shows the project's error code and message (not LangGraph's
+"An internal error occurred").
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ def site() -> Iterator[SiteServer]:
         yield server
 
 
-@pytest.fixture
-def studio(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp_path = tmp_path_factory.mktemp("studio")
     port = free_port()
     log = tmp_path / "langgraph-dev.log"
     env = {
@@ -105,3 +108,20 @@ async def test_langgraph_dev_streams_a_run_of_the_graph(studio: str, site: SiteS
     assert blueprint.icp.source == "provided"
     assert len(blueprint.firmographic.data_points) <= 6
     assert site.hits["/"] == 1
+
+
+async def test_langgraph_dev_shows_the_error_code_and_message_of_a_failed_run(studio: str) -> None:
+    client = get_client(url=studio)
+    thread = await client.threads.create()
+    unreachable = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    errors: list[Any] = []
+    async for part in client.runs.stream(
+        thread["thread_id"], "enrichment_blueprint", input={"website": unreachable}, stream_mode=["updates"]
+    ):
+        if part.event == "error":
+            errors.append(part.data)
+    assert len(errors) == 1, errors
+    error = errors[0]
+    assert error["error"] == "InsufficientInformation"
+    assert error["message"].startswith(f"insufficient_information: The website {unreachable} could not be read")
+    assert "An internal error occurred" not in error["message"]

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import ast
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +54,19 @@ def test_quickstart_notebook_executes(tmp_path: Path) -> None:
     preview = next(t for o in outputs for t in _texts(o) if t.startswith("'{\"schema_version\""))
     assert '"blueprint_id"' in preview and '"company"' in preview
     assert len(ast.literal_eval(preview)) == 500  # the repr of the first 500 characters
+
+
+def test_the_readmes_headless_notebook_command_runs(tmp_path: Path) -> None:
+    """The README's `jupyter nbconvert --execute ...` line works with the dev extra installed."""
+    readme = (NOTEBOOK.parents[1] / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"`(jupyter nbconvert [^`]+)`", readme)
+    assert match, "the README shows how to run the notebook headless"
+    command = shlex.split(match.group(1))
+    command[command.index("--output-dir") + 1] = str(tmp_path)  # not /tmp: the test cleans up after itself
+    jupyter = shutil.which("jupyter", path=os.path.dirname(sys.executable)) or shutil.which("jupyter")
+    assert jupyter, "the dev extra installs jupyter (nbconvert)"
+    done = subprocess.run([jupyter, *command[1:]], cwd=NOTEBOOK.parents[1], capture_output=True, text=True,
+                          timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rendered = (tmp_path / "quickstart.md").read_text(encoding="utf-8")
+    assert "# Enrichment blueprint — Wrenchly" in rendered

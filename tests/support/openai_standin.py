@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import vcr
+from vcr.serializers import yamlserializer
 
 __all__ = ["FAKE_BASE_URL", "INJECTED_KEY", "Fault", "LLMRecording", "OpenAIStandIn", "llm_cassette"]
 
@@ -221,7 +222,8 @@ class OpenAIStandIn:
             key = authorization.removeprefix("Bearer ")
             return 401, {"error": {"message": f"Incorrect API key provided: {key}.", "type": f"invalid_{key}",
                                    "param": key, "code": f"invalid_api_key:{key}"}}
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+        # ids from the request as a cassette keeps it (loopback ports masked): a re-recording matches
+        digest = hashlib.sha256(canonical_body(json.dumps(body)) or b"").hexdigest()[:16]
         message: dict[str, Any] = {"role": "assistant", "content": None}
         finish = "stop"
         offered = [t["function"]["name"] for t in body.get("tools", [])]
@@ -290,8 +292,13 @@ class LLMRecording:
 
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "llm"
-FILTER_HEADERS = ["authorization", "api-key", "x-api-key", "openai-organization", "openai-project",
-                  "cookie", "set-cookie", "host"]
+# A cassette keeps only what the engine's behaviour depends on: the request's method, URL and JSON body and
+# the response's status, content type and body. Everything else a client or server adds (user-agent,
+# x-stainless-* package/OS/arch/runtime versions, date, server, content-length, credentials) is dropped
+# before recording, so re-recording on another machine, another day or another SDK version writes the
+# same bytes.
+KEPT_REQUEST_HEADERS = frozenset({"content-type"})
+KEPT_RESPONSE_HEADERS = frozenset({"content-type"})
 _ROOT = Path(__file__).resolve().parents[2]
 # what shapes the LLM request bodies: when any of it changes the cassettes are recorded again (offline,
 # against the stand-in), instead of failing on a body that no longer matches
@@ -301,27 +308,68 @@ _INPUTS = ("prompts/*.md", "graph/engine/*.py", "graph/nodes/*.py", "graph/knowl
 _LOOPBACK = re.compile(r"127\.0\.0\.1:\d+")
 
 
-def inputs_digest() -> str:
+def inputs_digest(root: Path = _ROOT) -> str:
+    """A digest of the sources that shape the LLM requests: their repository-relative paths (POSIX
+    separators) and contents with line endings normalised, so a Windows checkout (CRLF) or another clone
+    location gives the same digest. Nothing installed, dated or machine-specific goes in."""
     digest = hashlib.sha256()
     for pattern in _INPUTS:
-        for path in sorted(_ROOT.glob(pattern)):
-            digest.update(str(path.relative_to(_ROOT)).encode() + b"\0" + path.read_bytes())
+        for path in sorted(root.glob(pattern)):
+            content = path.read_bytes().replace(b"\r\n", b"\n")
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + content)
     return digest.hexdigest()[:16]
 
 
+def canonical_body(body: bytes | str | None) -> bytes | None:
+    """A request body in one canonical JSON spelling (sorted keys, compact, loopback ports masked): the
+    SDK's own key order and spacing can change between versions without the request changing."""
+    if not body:
+        return None
+    text = _LOOPBACK.sub("127.0.0.1:PORT", body.decode() if isinstance(body, bytes) else body)
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text.encode()
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def _only_llm(request: Any) -> Any:
-    """Record only chat completions, at the fake host; the site and provider servers stay live."""
+    """Record only chat completions, at the fake host, without machine- or version-specific headers;
+    the site and provider servers stay live."""
     if not request.path.endswith("/chat/completions"):
         return None
     query = urlsplit(request.uri).query
     request.uri = FAKE_BASE_URL + "/chat/completions" + (f"?{query}" if query else "")
-    if request.body:
-        request.body = _LOOPBACK.sub("127.0.0.1:PORT", request.body.decode()).encode()
+    request.body = canonical_body(request.body)
+    request.headers = {k: v for k, v in request.headers.items() if k.lower() in KEPT_REQUEST_HEADERS}
     return request
 
 
+def _stable_response(response: dict[str, Any]) -> dict[str, Any]:
+    response["headers"] = {k: v for k, v in response.get("headers", {}).items()
+                           if k.lower() in KEPT_RESPONSE_HEADERS}
+    return response
+
+
+def sort_interactions(path: Path) -> None:
+    """Order a freshly recorded cassette by request body (a stable sort: repeats of one request keep
+    their recorded order, which replay follows). The section calls run in parallel, so the order they
+    were recorded in is a race; sorted, a re-recording writes the same file."""
+    cassette = yamlserializer.deserialize(path.read_text(encoding="utf-8"))
+    cassette["interactions"].sort(key=lambda i: i["request"]["body"] or "")
+    path.write_text(yamlserializer.serialize(cassette), encoding="utf-8")
+
+
+# values an SDK may or may not spell out for the same request (langchain-openai sends "stream": false)
+_SDK_DEFAULTS = {"stream": False, "n": 1}
+
+
+def _comparable(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if not (k in _SDK_DEFAULTS and v == _SDK_DEFAULTS[k])}
+
+
 def _json_body(r1: Any, r2: Any) -> None:
-    a, b = (json.loads((r.body or b"{}").decode()) for r in (r1, r2))
+    a, b = (_comparable(json.loads(canonical_body(r.body) or b"{}")) for r in (r1, r2))
     if a != b:
         raise AssertionError("LLM request bodies differ")
 
@@ -337,7 +385,7 @@ def llm_cassette(name: str, *, faults: list[Fault] | None = None, latency: float
     if path.exists() and (stale or os.environ.get("LLM_CASSETTES") == "rerecord"):
         path.unlink()
     recorder = vcr.VCR(match_on=["method", "scheme", "host", "port", "path", "query", "json_body"],
-                       filter_headers=FILTER_HEADERS, before_record_request=_only_llm,
+                       before_record_request=_only_llm, before_record_response=_stable_response,
                        decode_compressed_response=True)
     recorder.register_matcher("json_body", _json_body)
     if path.exists():
@@ -348,4 +396,6 @@ def llm_cassette(name: str, *, faults: list[Fault] | None = None, latency: float
     with OpenAIStandIn(faults=faults, latency=latency) as standin, \
             recorder.use_cassette(str(path), record_mode="once"):
         yield LLMRecording(base_url=standin.base_url, standin=standin, recording=True)
+    if path.exists():
+        sort_interactions(path)
     stamp.write_text(digest + "\n")

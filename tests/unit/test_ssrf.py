@@ -236,3 +236,25 @@ async def test_https_keeps_sni_hostname_for_the_pinned_connection() -> None:
     assert sent.url.host == "93.184.215.14" and sent.url.path == "/pricing"
     assert sent.headers["host"] == "shop.example"
     assert sent.extensions["sni_hostname"] == "shop.example"
+
+
+@pytest.mark.parametrize(("url", "host"), [("http://127.0.0.1:8000/", "127.0.0.1"), ("http://10.0.0.1/", "10.0.0.1"),
+                                           ("http://localhost:3000/", "localhost"), ("http://[::1]/", "::1")])
+def test_a_refusal_that_the_allow_list_could_lift_names_the_setting(url: str, host: str) -> None:
+    with pytest.raises(BlockedURL) as caught:
+        check_url(url)
+    assert f"set BLUEPRINT_ALLOW_PRIVATE_HOSTS={host}" in caught.value.message
+
+
+async def test_a_name_resolving_privately_names_the_setting_with_the_name() -> None:
+    with pytest.raises(BlockedURL) as caught:
+        await resolve_and_check("http://dev.test/", [], resolver=fake_resolver({"dev.test": ["192.168.1.9"]}))
+    assert "set BLUEPRINT_ALLOW_PRIVATE_HOSTS=dev.test" in caught.value.message
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "ftp://example.com/",
+                                 "http://user@example.com/"])
+def test_refusals_no_setting_may_lift_do_not_suggest_it(url: str) -> None:
+    with pytest.raises(BlockedURL) as caught:
+        check_url(url)
+    assert "BLUEPRINT_ALLOW_PRIVATE_HOSTS" not in caught.value.message
