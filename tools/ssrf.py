@@ -20,13 +20,13 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 
 from tools.errors import BlockedURL, SiteFetchError
-from tools.host_pools import HostPools
+from tools.host_pools import RUN_POOLS_EXTENSION, HostGate, HostPools, PoolKey, RunPools, call_on_close
 
 __all__ = ["GuardedTransport", "Resolver", "Target", "blocked_reason", "check_url", "describe",
            "parse_ip_host", "resolve_and_check", "system_resolve"]  # fmt: skip
@@ -259,8 +259,11 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     """Checks every request with :func:`resolve_and_check` and connects to the checked address.
 
     The request URL's host is replaced by the IP while the ``Host`` header and the TLS SNI / certificate
-    name stay the original host. One inner pool per original host keeps TLS sessions from being shared
-    across names that happen to share an IP; at most ``max_pools`` idle ones are kept (:mod:`tools.host_pools`).
+    name stay the original host. Connections live in the pools of the request's run (the
+    :data:`~tools.host_pools.RUN_POOLS_EXTENSION` extension; a request without one gets pools of its
+    own, closed with its response), one pool per original host so TLS sessions are never shared across
+    names that happen to share an IP. Across runs only a per-host bound of ``per_host`` requests in
+    flight is shared (:mod:`tools.host_pools` says why no pool is).
     """
 
     def __init__(
@@ -269,17 +272,47 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         *,
         resolver: Resolver | None = None,
         max_pools: int = 64,
+        per_host: int = 10,
+        inner: Callable[[], httpx.AsyncBaseTransport] | None = None,
         **transport_kwargs: Any,
     ) -> None:
+        """``inner`` makes one host's pool (default: ``httpx.AsyncHTTPTransport(**transport_kwargs)``)."""
         self._allow = list(allow_hosts)
         self._resolver = resolver
-        self._pools = HostPools(lambda: httpx.AsyncHTTPTransport(**transport_kwargs), max_pools=max_pools)
+        self._max_pools = max_pools
+        self._inner = inner or (lambda: httpx.AsyncHTTPTransport(**transport_kwargs))
+        self._gate = HostGate(per_host)
+
+    def _new_pools(self) -> HostPools:
+        return HostPools(self._inner, max_pools=self._max_pools)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         target = await resolve_and_check(request.url, self._allow, resolver=self._resolver)
         key = (request.url.scheme, target.host, target.port)
+        run = request.extensions.get(RUN_POOLS_EXTENSION)
+        own = None if isinstance(run, RunPools) else self._new_pools()
+        pools = own if own is not None else cast(RunPools, run).pools_for(self, self._new_pools)
+        pool_timeout = request.extensions.get("timeout", {}).get("pool")
+        release = await self._gate.enter(key, request, pool_timeout)
+        try:
+            response = await self._send(pools, key, target, request)
+        except BaseException:
+            await release()
+            if own is not None:
+                await own.aclose()
+            raise
+
+        async def done() -> None:
+            await release()
+            if own is not None:
+                await own.aclose()
+
+        call_on_close(response, done)
+        return response
+
+    async def _send(self, pools: HostPools, key: PoolKey, target: Target, request: httpx.Request) -> httpx.Response:
         if target.is_ip_literal:
-            return await self._pools.send(key, request)
+            return await pools.send(key, request)
         extensions = dict(request.extensions)
         if request.url.scheme == "https":
             extensions["sni_hostname"] = target.host
@@ -293,11 +326,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                 extensions=extensions,
             )
             try:
-                return await self._pools.send(key, pinned)
+                return await pools.send(key, pinned)
             except httpx.ConnectError as exc:
                 last_error = exc
         assert last_error is not None
         raise last_error
-
-    async def aclose(self) -> None:
-        await self._pools.aclose()

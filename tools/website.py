@@ -24,6 +24,7 @@ import httpx
 from graph.settings import Settings, get_settings
 from tools.errors import BlueprintError, SiteFetchError, UpstreamTimeout
 from tools.extract import classify_link, extract_page
+from tools.host_pools import RUN_POOLS_EXTENSION, RunPools
 from tools.http import shared_tls_context
 from tools.site import Page, PageKind, SiteSnapshot
 from tools.ssrf import GuardedTransport, Resolver, check_url
@@ -147,14 +148,24 @@ async def fetch_page(
     allow_hosts: list[str] | None = None,
     max_bytes: int = MAX_BODY_BYTES,
     max_redirects: int = MAX_REDIRECTS,
+    run: RunPools | None = None,
 ) -> FetchedPage:
-    """GET one page, following at most ``max_redirects`` redirects, each checked before it is sent."""
+    """GET one page, following at most ``max_redirects`` redirects, each checked before it is sent.
+
+    ``run``: the connections of the run this page belongs to (closed by the caller when the run ends);
+    without it the page's hops get pools of their own, closed before this returns.
+    """
+    if run is None:
+        async with RunPools() as own:
+            return await fetch_page(client, url, allow_hosts=allow_hosts, max_bytes=max_bytes,
+                                    max_redirects=max_redirects, run=own)  # fmt: skip
     allow = allow_hosts if allow_hosts is not None else get_settings().allow_private_hosts
     current, hops = url, [url]
     for _ in range(max_redirects + 1):
         check_url(current, allow)  # cheap static checks; the guarded transport adds DNS + pinning
+        request = client.build_request("GET", current, extensions={RUN_POOLS_EXTENSION: run})
         try:
-            response = await client.send(client.build_request("GET", current), stream=True)
+            response = await client.send(request, stream=True)
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(
                 f"{current} did not answer in time.",
@@ -224,14 +235,15 @@ def pick_subpages(home: Page, limit: int) -> list[tuple[str, PageKind]]:
 
 
 async def _load(
-    client: httpx.AsyncClient, url: str, kind: PageKind, allow: list[str], cache: PageCache | None
+    client: httpx.AsyncClient, url: str, kind: PageKind, allow: list[str], cache: PageCache | None,
+    run: RunPools,
 ) -> Page:
     if cache is not None:
         check_url(url, allow)  # a cached page is still only served for a URL we would fetch
         cached = await cache.get(url)
         if cached is not None:
             return extract_page(cached, url, kind)
-    fetched = await fetch_page(client, url, allow_hosts=allow)
+    fetched = await fetch_page(client, url, allow_hosts=allow, run=run)
     html = fetched.text
     if fetched.content_type == "text/plain":
         html = f"<html><body><pre>{html_lib.escape(html)}</pre></body></html>"
@@ -267,10 +279,11 @@ async def read_site(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + s.site_deadline_s
     http = client or build_site_client(s)
+    run = RunPools()  # this run's connections: none of them outlives it (tools.host_pools says why)
     try:
         try:
             async with asyncio.timeout_at(deadline):
-                home = await _load(http, start, "home", s.allow_private_hosts, page_cache)
+                home = await _load(http, start, "home", s.allow_private_hosts, page_cache, run)
         except TimeoutError as exc:
             details = {"url": start, "reason": "deadline", "status": None}
             raise UpstreamTimeout(
@@ -280,7 +293,8 @@ async def read_site(
             raise _fetch_error(start, "empty", "returned an empty page", home.status)
         pages, errors = [home], []
         chosen = pick_subpages(home, limit - 1)
-        tasks = [asyncio.create_task(_load(http, u, k, s.allow_private_hosts, page_cache)) for u, k in chosen]
+        tasks = [asyncio.create_task(_load(http, u, k, s.allow_private_hosts, page_cache, run))
+                 for u, k in chosen]
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
             for task in pending:
@@ -296,6 +310,7 @@ async def read_site(
             else:
                 pages.append(task.result())
     finally:
+        await run.aclose()
         if client is None:
             await http.aclose()
     host = (urlsplit(home.url).hostname or "").removeprefix("www.")

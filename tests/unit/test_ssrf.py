@@ -9,7 +9,6 @@ import pytest
 
 from tests.support.site_server import html, redirect, serve_site
 from tools.errors import BlockedURL, SiteFetchError
-from tools.host_pools import HostPools
 from tools.ssrf import GuardedTransport, blocked_reason, check_url, parse_ip_host, resolve_and_check
 
 
@@ -228,8 +227,7 @@ async def test_https_keeps_sni_hostname_for_the_pinned_connection() -> None:
             seen.append(request)
             return httpx.Response(200, text="ok")
 
-    transport = GuardedTransport([], resolver=fake_resolver({"shop.example": ["93.184.215.14"]}))
-    transport._pools = HostPools(Recorder)  # type: ignore[arg-type]
+    transport = GuardedTransport([], resolver=fake_resolver({"shop.example": ["93.184.215.14"]}), inner=Recorder)
     async with httpx.AsyncClient(transport=transport) as client:
         await client.get("https://shop.example/pricing")
     (sent,) = seen
