@@ -24,10 +24,11 @@ import httpx
 from graph.settings import Settings, get_settings
 from tools.errors import BlueprintError, SiteFetchError, UpstreamTimeout
 from tools.extract import classify_link, extract_page
+from tools.guarded_transport import GuardedTransport
 from tools.host_pools import RUN_POOLS_EXTENSION, RunPools
 from tools.http import shared_tls_context
 from tools.site import Page, PageKind, SiteSnapshot
-from tools.ssrf import GuardedTransport, Resolver, check_url
+from tools.ssrf import Resolver, check_url
 
 __all__ = ["MAX_BODY_BYTES", "MAX_REDIRECTS", "USER_AGENT", "FetchedPage", "PageCache", "build_site_client",
            "fetch_page", "pick_subpages", "read_site"]  # fmt: skip

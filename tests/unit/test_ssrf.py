@@ -9,7 +9,8 @@ import pytest
 
 from tests.support.site_server import html, redirect, serve_site
 from tools.errors import BlockedURL, SiteFetchError
-from tools.ssrf import GuardedTransport, blocked_reason, check_url, parse_ip_host, resolve_and_check
+from tools.guarded_transport import GuardedTransport
+from tools.ssrf import blocked_reason, check_url, parse_ip_host, resolve_and_check
 
 
 def fake_resolver(table: dict[str, list[str]], calls: list[str] | None = None):
@@ -227,7 +228,9 @@ async def test_https_keeps_sni_hostname_for_the_pinned_connection() -> None:
             seen.append(request)
             return httpx.Response(200, text="ok")
 
-    transport = GuardedTransport([], resolver=fake_resolver({"shop.example": ["93.184.215.14"]}), inner=Recorder)
+    transport = GuardedTransport(
+        [], resolver=fake_resolver({"shop.example": ["93.184.215.14"]}), inner=Recorder
+    )
     async with httpx.AsyncClient(transport=transport) as client:
         await client.get("https://shop.example/pricing")
     (sent,) = seen
