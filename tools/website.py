@@ -15,13 +15,13 @@ import html as html_lib
 import logging
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
-from graph.settings import Settings, get_settings
 from tools.errors import BlueprintError, SiteFetchError, UpstreamTimeout
 from tools.extract import classify_link, extract_page
 from tools.guarded_transport import GuardedTransport
@@ -30,8 +30,8 @@ from tools.http import shared_tls_context
 from tools.site import Page, PageKind, SiteSnapshot
 from tools.ssrf import Resolver, check_url
 
-__all__ = ["MAX_BODY_BYTES", "MAX_REDIRECTS", "USER_AGENT", "FetchedPage", "PageCache", "build_site_client",
-           "fetch_page", "pick_subpages", "read_site"]  # fmt: skip
+__all__ = ["MAX_BODY_BYTES", "MAX_REDIRECTS", "USER_AGENT", "FetchedPage", "PageCache", "SiteLimits",
+           "build_site_client", "fetch_page", "pick_subpages", "read_site"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,16 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 _SUBPAGE_ORDER: tuple[PageKind, ...] = (
     "about", "product", "solutions", "customers", "integrations", "pricing", "partners")  # fmt: skip
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+
+
+@dataclass(frozen=True)
+class SiteLimits:
+    """What reading a site may do, as plain values (the caller maps its settings onto them)."""
+
+    allow_hosts: tuple[str, ...] = ()  # SSRF allow list: ``host``, ``host:port``, IP, network or ``*``
+    fetch_timeout_s: float = 10.0  # per request (connect at most 5 s)
+    site_deadline_s: float = 20.0  # for the whole site
+    max_pages: int = 7  # the homepage included
 
 
 class PageCache(Protocol):
@@ -64,12 +74,12 @@ class FetchedPage:
 
 
 def build_site_client(
-    settings: Settings | None = None, *, resolver: Resolver | None = None
+    limits: SiteLimits | None = None, *, resolver: Resolver | None = None
 ) -> httpx.AsyncClient:
     """An httpx client whose every request goes through the SSRF guard. Redirects are ours to follow."""
-    s = settings or get_settings()
+    s = limits or SiteLimits()
     transport = GuardedTransport(
-        s.allow_private_hosts,
+        s.allow_hosts,
         resolver=resolver,
         limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
         verify=shared_tls_context(),  # one CA-bundle read per process, not one per host pool
@@ -146,7 +156,7 @@ async def fetch_page(
     client: httpx.AsyncClient,
     url: str,
     *,
-    allow_hosts: list[str] | None = None,
+    allow_hosts: Sequence[str] = (),
     max_bytes: int = MAX_BODY_BYTES,
     max_redirects: int = MAX_REDIRECTS,
     run: RunPools | None = None,
@@ -160,7 +170,7 @@ async def fetch_page(
         async with RunPools() as own:
             return await fetch_page(client, url, allow_hosts=allow_hosts, max_bytes=max_bytes,
                                     max_redirects=max_redirects, run=own)  # fmt: skip
-    allow = allow_hosts if allow_hosts is not None else get_settings().allow_private_hosts
+    allow = tuple(allow_hosts)
     current, hops = url, [url]
     for _ in range(max_redirects + 1):
         check_url(current, allow)  # cheap static checks; the guarded transport adds DNS + pinning
@@ -236,7 +246,7 @@ def pick_subpages(home: Page, limit: int) -> list[tuple[str, PageKind]]:
 
 
 async def _load(
-    client: httpx.AsyncClient, url: str, kind: PageKind, allow: list[str], cache: PageCache | None,
+    client: httpx.AsyncClient, url: str, kind: PageKind, allow: Sequence[str], cache: PageCache | None,
     run: RunPools,
 ) -> Page:
     if cache is not None:
@@ -265,7 +275,7 @@ async def read_site(
     url: str,
     *,
     client: httpx.AsyncClient | None = None,
-    settings: Settings | None = None,
+    limits: SiteLimits | None = None,
     max_pages: int | None = None,
     page_cache: PageCache | None = None,
 ) -> SiteSnapshot:
@@ -274,7 +284,7 @@ async def read_site(
     Without ``client`` a guarded one is built (and closed); a caller's own client should be made by
     :func:`build_site_client` too, else only the static URL checks apply (no DNS check, no pinning).
     """
-    s = settings or get_settings()
+    s = limits or SiteLimits()
     limit = max_pages or s.max_pages
     start = _normalise(url)
     loop = asyncio.get_running_loop()
@@ -284,7 +294,7 @@ async def read_site(
     try:
         try:
             async with asyncio.timeout_at(deadline):
-                home = await _load(http, start, "home", s.allow_private_hosts, page_cache, run)
+                home = await _load(http, start, "home", s.allow_hosts, page_cache, run)
         except TimeoutError as exc:
             details = {"url": start, "reason": "deadline", "status": None}
             raise UpstreamTimeout(
@@ -294,7 +304,7 @@ async def read_site(
             raise _fetch_error(start, "empty", "returned an empty page", home.status)
         pages, errors = [home], []
         chosen = pick_subpages(home, limit - 1)
-        tasks = [asyncio.create_task(_load(http, u, k, s.allow_private_hosts, page_cache, run))
+        tasks = [asyncio.create_task(_load(http, u, k, s.allow_hosts, page_cache, run))
                  for u, k in chosen]
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))

@@ -16,10 +16,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from graph.settings import Settings
 from tests.support.site_server import SiteServer, html, serve_site
 from tools.errors import UpstreamTimeout
-from tools.website import build_site_client, read_site
+from tools.website import SiteLimits, build_site_client, read_site
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +26,8 @@ RUNS = 1000
 FRESH_WITHIN_S = 2.0  # the site answers in ~1 ms; generous for a loaded machine, far below the 10 s jam
 
 
-def settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {"BLUEPRINT_ALLOW_PRIVATE_HOSTS": "127.0.0.1"}
-    values.update({f"BLUEPRINT_{k.upper()}": v for k, v in overrides.items()})
-    return Settings(**values)  # type: ignore[arg-type]
+def settings(**overrides: object) -> SiteLimits:
+    return dataclasses.replace(SiteLimits(allow_hosts=("127.0.0.1",)), **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -49,7 +46,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 async def assert_answers_within_its_latency(site: SiteServer, client: httpx.AsyncClient) -> None:
     started = time.perf_counter()
-    snap = await read_site(site.url + "/?fresh=1", client=client, settings=settings(max_pages=1))
+    snap = await read_site(site.url + "/?fresh=1", client=client, limits=settings(max_pages=1))
     elapsed = time.perf_counter() - started
     assert snap.pages[0].title == "Fast"
     assert elapsed < FRESH_WITHIN_S, f"a fresh run took {elapsed:.2f} s after the burst"
@@ -60,7 +57,7 @@ async def test_runs_abandoned_mid_request_do_not_jam_the_host(site: SiteServer, 
 
     async def abandoned(i: int) -> None:  # like an SSE client that hangs up at a random moment
         async with asyncio.timeout(rng.uniform(0.01, 1.5)):
-            await read_site(site.url + f"/slow?run={i}", client=client, settings=settings(max_pages=1))
+            await read_site(site.url + f"/slow?run={i}", client=client, limits=settings(max_pages=1))
 
     results = await asyncio.gather(*(abandoned(i) for i in range(RUNS)), return_exceptions=True)
     assert any(isinstance(r, TimeoutError) for r in results)  # runs really were cut mid-flight
@@ -72,7 +69,7 @@ async def test_a_thousand_concurrent_runs_against_one_host_leave_it_answering(
 ) -> None:
     busy = settings(max_pages=1, site_deadline_s=2.0)  # distinct cold runs; the later ones hit the deadline
     results = await asyncio.gather(
-        *(read_site(site.url + f"/slow?run={i}", client=client, settings=busy) for i in range(RUNS)),
+        *(read_site(site.url + f"/slow?run={i}", client=client, limits=busy) for i in range(RUNS)),
         return_exceptions=True,
     )
     read = sum(not isinstance(r, BaseException) for r in results)
