@@ -9,7 +9,9 @@ globally routable, IPv6 forms embedding IPv4 included (mapped, compatible, 6to4,
 cannot redirect the request.
 
 ``allow_hosts`` (setting ``BLUEPRINT_ALLOW_PRIVATE_HOSTS``) lets named hosts, IPs or networks through
-for local development and tests; ``*`` lets everything through (scheme and userinfo rules still hold).
+for local development and tests — on every port, or with ``host:port`` (``[::1]:8000``) on that port
+only; ``*`` lets everything through (scheme and userinfo rules still hold). A URL that cannot be parsed
+(IDNA errors such as ``http://xn--/``, a port out of range) is refused like any other: ``BlockedURL``.
 """
 
 from __future__ import annotations
@@ -157,9 +159,26 @@ def blocked_reason(ip: IPAddress) -> str | None:
     return next((reason for hit, reason in checks if hit), None)
 
 
-def _allowed(host: str, ip: IPAddress | None, allow_hosts: Iterable[str]) -> bool:
-    for entry in allow_hosts:
-        entry = entry.strip().lower().strip("[]").rstrip(".")
+def _allow_entry(entry: str) -> tuple[str, int | None]:
+    """An allow-list entry as (host, port): ``host``, ``host:port``, ``[v6]:port``, an IP, a network or ``*``."""
+    entry = entry.strip().lower()
+    if entry.startswith("["):  # [v6] or [v6]:port
+        host, _, rest = entry[1:].partition("]")
+        port = rest.removeprefix(":")
+        return host, int(port) if port.isdigit() else None
+    host, sep, port = entry.rpartition(":")
+    if sep and port.isdigit() and ":" not in host:  # one colon: host:port (a bare IPv6 has several)
+        return host.rstrip("."), int(port)
+    return entry.rstrip("."), None
+
+
+def _allowed(host: str, ip: IPAddress | None, allow_hosts: Iterable[str], port: int | None = None) -> bool:
+    """Whether an allow-list entry admits ``host`` (or ``ip``) on ``port``; an entry without a port
+    admits every port, ``host:port`` only that one."""
+    for raw in allow_hosts:
+        entry, entry_port = _allow_entry(raw)
+        if entry_port is not None and entry_port != port:
+            continue
         if entry == "*" or entry == host:
             return True
         if ip is not None:
@@ -194,23 +213,25 @@ def check_url(url: str | httpx.URL, allow_hosts: Iterable[str] = ()) -> tuple[ht
 def _check_url(raw: str, allow: tuple[str, ...]) -> tuple[httpx.URL, IPAddress | None]:
     try:
         parsed = httpx.URL(raw)
-    except httpx.InvalidURL as exc:
+        port, host = parsed.port, parsed.host.rstrip(".").lower()  # the host is IDNA-decoded here
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:  # IDNA errors are UnicodeErrors
         odd = _odd_host_reason(raw)
         if odd:
             raise _block(raw, odd, f"the host is a {describe(odd)}") from None
         raise _block(raw, "invalid_url", f"not a valid URL ({exc})") from None
+    if port is not None and not 0 < port < 65536:
+        raise _block(raw, "invalid_url", f"port {port} does not exist")
     if parsed.scheme not in _SCHEMES:
         raise _block(raw, "scheme", f"only http and https URLs are fetched, not {parsed.scheme or 'none'!r}")
     if parsed.userinfo:
         raise _block(raw, "userinfo", "URLs with credentials (user@host) are not fetched")
-    host = parsed.host.rstrip(".").lower()
     if not host:
         raise _block(raw, "invalid_url", "the URL has no host")
     try:
         ip = parse_ip_host(host)
     except ValueError as exc:
         raise _block(raw, "invalid_host", str(exc)) from None
-    if _allowed(host, ip, allow):
+    if _allowed(host, ip, allow, port or _SCHEMES[parsed.scheme]):
         return parsed, ip
     if ip is None and (host in _BLOCKED_NAMES or host.endswith(_BLOCKED_SUFFIXES)):
         raise _block(raw, "internal_name", f"{host!r} names an internal or local service")
@@ -245,10 +266,10 @@ async def resolve_and_check(
     if not found:
         raise SiteFetchError(failure, details={"url": str(url), "reason": "dns", "status": None})
     addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
-    host_allowed = _allowed(host, None, allow)
+    host_allowed = _allowed(host, None, allow, port)
     for ip in addresses:
         reason = blocked_reason(ip)
-        if reason and not host_allowed and not _allowed(host, ip, allow):
+        if reason and not host_allowed and not _allowed(host, ip, allow, port):
             raise _block(str(url), reason, f"{host} resolves to {ip}, a {describe(reason)}")
     ordered = sorted(addresses, key=lambda a: a.version)  # IPv4 first: many hosts lack IPv6 routes
     return Target(parsed, host, port, tuple(str(a) for a in ordered), False)

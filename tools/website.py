@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tools.errors import BlueprintError, SiteFetchError, UpstreamTimeout
+from tools.errors import BlockedURL, BlueprintError, SiteFetchError, UpstreamTimeout
 from tools.extract import classify_link, extract_page
 from tools.guarded_transport import GuardedTransport
 from tools.host_pools import RUN_POOLS_EXTENSION, RunPools
@@ -42,6 +42,7 @@ _TEXT_TYPES = {"text/html", "application/xhtml+xml", "text/plain"}
 _REDIRECTS = {301, 302, 303, 307, 308}
 _SUBPAGE_ORDER: tuple[PageKind, ...] = (
     "about", "product", "solutions", "customers", "integrations", "pricing", "partners")  # fmt: skip
+_HTTPX_BAD_LOCATION = "Invalid URL in location header"  # httpx's words for a Location it cannot parse
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 
 
@@ -124,6 +125,21 @@ def _fetch_error(url: str, reason: str, what: str, status: int | None = None) ->
     return SiteFetchError(f"{url} {what}.", details={"url": url, "reason": reason, "status": status})
 
 
+def _redirect_target(base: httpx.URL, location: str, current: str) -> str:
+    """Where a redirect points; a Location no URL parser can read is refused like a blocked URL."""
+    try:
+        return str(base.join(location.strip()))
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        raise _invalid_redirect(current, location, exc) from None
+
+
+def _invalid_redirect(current: str, location: str, exc: Exception) -> BlockedURL:
+    return BlockedURL(
+        f"Refusing to follow the redirect from {current}: its target is not a valid URL ({exc}).",
+        details={"url": location[:2048] or current, "reason": "invalid_url"},
+    )
+
+
 def _decode(body: bytes, content_type_header: str) -> str:
     """Bytes to text: HTTP charset, else BOM, else <meta charset>, else UTF-8; bad bytes become U+FFFD."""
     declared = re.search(r"charset=[\"']?([\w.:-]+)", content_type_header, re.I)
@@ -182,6 +198,14 @@ async def fetch_page(
                 f"{current} did not answer in time.",
                 details={"url": current, "reason": "timeout", "status": None},
             ) from exc
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            # httpx parses a redirect's Location inside send() (for response.next_request) even when it
+            # does not follow it: an unparseable one surfaces here, the response already closed ...
+            raise _invalid_redirect(current, "", exc) from None
+        except httpx.RemoteProtocolError as exc:
+            if str(exc).startswith(_HTTPX_BAD_LOCATION):  # ... or wrapped, for some parse errors
+                raise _invalid_redirect(current, "", exc) from None
+            raise _fetch_error(current, "network", f"could not be reached ({type(exc).__name__}: {exc})") from exc
         except httpx.HTTPError as exc:
             raise _fetch_error(
                 current, "network", f"could not be reached ({type(exc).__name__}: {exc})"
@@ -190,7 +214,7 @@ async def fetch_page(
             status = response.status_code
             location = response.headers.get("location")
             if status in _REDIRECTS and location:
-                current = str(response.url.join(location.strip()))
+                current = _redirect_target(response.url, location, current)
                 hops.append(current)
                 continue
             if status >= 400 or status in _REDIRECTS:
