@@ -4,7 +4,9 @@ Every hop (the request and each of ≤ 5 redirects) passes the SSRF guard, and t
 :func:`build_site_client` connects to the checked address. Per-request timeouts plus one deadline for
 the whole site. Only HTML / XHTML / plain text, streamed and cut at 2 MB *decoded* (a gzip bomb or a
 10 MB page never sits in memory); undecodable bytes are replaced. A homepage failure raises
-(``SiteFetchError``, ``UpstreamTimeout``, ``BlockedURL``); sub-page failures go to ``errors``.
+(``SiteFetchError``, ``UpstreamTimeout``, ``BlockedURL``); sub-page failures go to ``errors``. A redirect
+target no URL parser can read is a ``BlockedURL``. Each read uses its own connections, closed when it
+ends, so a run cut off mid-request cannot jam the next (:mod:`tools.host_pools`).
 """
 
 from __future__ import annotations
