@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from graph.cache import RunCache
-from graph.resources import open_resources
+from graph.resources import open_resources, site_limits
 from graph.run import BlueprintRunner
 from graph.schemas import Blueprint, EnrichmentRequest
 from graph.settings import get_settings
@@ -48,7 +48,7 @@ async def _site_read(url: str) -> float:
     settings = get_settings()
     async with open_resources(settings) as resources:
         started = time.perf_counter()
-        await read_site(url, client=resources.site_client, settings=settings)
+        await read_site(url, client=resources.site_client, limits=site_limits(settings))
         return time.perf_counter() - started
 
 

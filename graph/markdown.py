@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,8 +14,26 @@ __all__ = ["render_markdown"]
 _PRIORITY = {"must": "**must**", "should": "should", "nice": "nice"}
 
 
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
+
+
 def _cell(text: object) -> str:
-    return str(text or "").replace("|", "\\|").replace("\n", " ")
+    """Blueprint text as Markdown *text*, on one line. Much of it comes from the seller's site, where
+    markup it had entity-escaped (``&lt;img onerror&gt;``) was decoded: HTML is escaped so it is shown,
+    never run (Jupyter renders raw HTML in Markdown), and Markdown punctuation is backslash-escaped so no
+    link, image, emphasis or table cell can be forged."""
+    escaped = html.escape(str(text or ""), quote=False)
+    return _MD_PUNCTUATION.sub(r"\\\1", escaped).replace("\r", " ").replace("\n", " ")
+
+
+def _code(text: object) -> str:
+    """Text for a code span (field paths): shown literally by Markdown; only backticks, pipes and line
+    breaks could break out of the span or the table."""
+    return str(text or "").replace("`", "'").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _list(items: list[str], limit: int | None = None) -> str:
+    return _cell(", ".join(items[:limit]))
 
 
 def _size(band: dict[str, int | None]) -> str:
@@ -38,19 +58,19 @@ def _section(title: str, section: Section) -> list[str]:
 
 def render_markdown(bp: Blueprint) -> str:
     c, icp = bp.company, bp.icp
-    lines = [f"# Enrichment blueprint — {c.name or bp.website}", ""]
+    lines = [f"# Enrichment blueprint — {_cell(c.name or bp.website)}", ""]
     lines += [f"*{_cell(c.summary)}*", ""] if c.summary else []
     lines += [
-        f"- **Sells:** {c.offering or 'unknown'}",
-        f"- **To:** {', '.join(c.markets_served) or 'unknown'} (channel: {c.channel})",
-        f"- **Integrations seen:** {', '.join(c.integrations[:12]) or '—'}",
+        f"- **Sells:** {_cell(c.offering) or 'unknown'}",
+        f"- **To:** {_list(c.markets_served) or 'unknown'} (channel: {c.channel})",
+        f"- **Integrations seen:** {_list(c.integrations, 12) or '—'}",
         "",
         f"## Ideal customer profile ({icp.source}, confidence {icp.confidence:.2f})",
         "",
-        f"- **Industries:** {', '.join(icp.industries) or '—'}",
-        f"- **Buyer titles:** {', '.join(icp.buyer_titles) or '—'}",
+        f"- **Industries:** {_list(icp.industries) or '—'}",
+        f"- **Buyer titles:** {_list(icp.buyer_titles) or '—'}",
         f"- **Company size:** {_size(icp.company_size)}",
-        f"- **Geographies:** {', '.join(icp.geographies) or '—'}",
+        f"- **Geographies:** {_list(icp.geographies) or '—'}",
         "",
     ]
     lines += _section("Firmographic — qualify the account", bp.firmographic)
@@ -59,23 +79,24 @@ def render_markdown(bp: Blueprint) -> str:
     lines += ["## Sources", "", "| Source | Kind | Provides | Field paths | Access | Cost |",
               "|---|---|---|---|---|---|"]
     for s in bp.sources:
-        fields = "; ".join(f"`{k}` ← `{v}`" for k, v in s.fields.items())
-        lines.append(f"| {_cell(s.name)} | {s.kind} | {_cell(', '.join(s.provides))} | {_cell(fields)} | "
+        fields = "; ".join(f"`{_code(k)}` ← `{_code(v)}`" for k, v in s.fields.items())
+        lines.append(f"| {_cell(s.name)} | {s.kind} | {_list(s.provides)} | {fields} | "
                      f"{_cell(s.access)} | {_cell(s.cost)} |")
     lines += ["", "## Collection plan", "", "| # | Method | Data points | Provider order | Cadence | $/1k leads |",
               "|---|---|---|---|---|---|"]
     for i, plan in enumerate(bp.collection_methods, 1):
-        lines.append(f"| {i} | {plan.method} | {_cell(', '.join(plan.data_points))} | "
+        lines.append(f"| {i} | {plan.method} | {_list(plan.data_points)} | "
                      f"{_cell(' → '.join(plan.provider_order))} | {_cell(plan.cadence)} | "
                      f"{plan.est_cost_per_1k_leads_usd:,.2f} |")
     if bp.coverage:
         lines += ["", f"## Coverage on {bp.coverage.sample_size} sample domains", ""]
         for key, by_source in bp.coverage.by_data_point.items():
-            rates = ", ".join(f"{sid} {rate:.0%}" for sid, rate in by_source.items())
-            lines.append(f"- `{key}`: {rates}")
+            rates = ", ".join(f"{_cell(sid)} {rate:.0%}" for sid, rate in by_source.items())
+            lines.append(f"- `{_code(key)}`: {rates}")
     if bp.warnings:
-        lines += ["", "## Warnings", ""] + [f"- `{w.code}`: {_cell(w.message)}" for w in bp.warnings]
+        lines += ["", "## Warnings", ""] + [f"- `{_code(w.code)}`: {_cell(w.message)}" for w in bp.warnings]
     m = bp.meta
-    lines += ["", f"<sub>{bp.blueprint_id} · engine {m.engine}{' / ' + m.model if m.model else ''} · "
-              f"{m.duration_ms} ms · cache {m.cache} · {m.version}</sub>", ""]
+    model = f" / {_cell(m.model)}" if m.model else ""
+    lines += ["", f"<sub>{_cell(bp.blueprint_id)} · engine {_cell(m.engine)}{model} · "
+              f"{m.duration_ms} ms · cache {m.cache} · {_cell(m.version)}</sub>", ""]
     return "\n".join(lines)

@@ -14,13 +14,16 @@ import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from graph.settings import Settings, get_settings
 
-__all__ = ["Resources", "get_resources", "open_resources", "use_resources"]
+__all__ = ["Resources", "get_resources", "open_resources", "site_limits", "use_resources"]
+
+if TYPE_CHECKING:
+    from tools.website import SiteLimits
 
 
 @dataclass
@@ -46,10 +49,22 @@ _current: ContextVar[Resources | None] = ContextVar("blueprint_resources", defau
 _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Resources] = weakref.WeakKeyDictionary()
 
 
+def site_limits(settings: Settings) -> SiteLimits:
+    """The site reader's limits from the settings (tools take plain values, never the settings)."""
+    from tools.website import SiteLimits
+
+    return SiteLimits(
+        allow_hosts=tuple(settings.allow_private_hosts),
+        fetch_timeout_s=settings.fetch_timeout_s,
+        site_deadline_s=settings.site_deadline_s,
+        max_pages=settings.max_pages,
+    )
+
+
 def _build(settings: Settings) -> Resources:
     from tools.website import build_site_client
 
-    return Resources(settings=settings, site_client=build_site_client(settings))
+    return Resources(settings=settings, site_client=build_site_client(site_limits(settings)))
 
 
 @contextlib.asynccontextmanager

@@ -7,10 +7,10 @@ so their field descriptions are written for a reader and for a model alike.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "ICP",
@@ -43,6 +43,22 @@ Method = Literal[
 SourceKind = Literal["api", "dataset", "website", "registry", "manual"]
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
+
+
+_TAG = re.compile(r"</?[A-Za-z!?][^<>]*>")
+
+
+def neutralise_markup(text: str) -> str:
+    """Text from a site is text. A site's entity-escaped markup (``&lt;img onerror=…&gt;`` in its title,
+    ``og:site_name`` or meta description) is decoded when the page is read; in fields a consumer may
+    drop into HTML unescaped, tags are removed and a stray angle bracket becomes a look-alike (‹ ›)."""
+    if "<" not in text and ">" not in text:
+        return text
+    text = _TAG.sub(" ", text).replace("<", "‹").replace(">", "›")
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+PlainText = Annotated[str, AfterValidator(neutralise_markup)]
 
 
 def normalize_domain(value: str) -> str:
@@ -168,9 +184,9 @@ class Evidence(BaseModel):
 
 
 class Company(BaseModel):
-    name: str = ""
+    name: PlainText = ""
     domain: str = ""
-    summary: str = ""
+    summary: PlainText = ""
     offering: str = Field(default="", description="What the seller sells, in a phrase.")
     category: str = Field(default="", description="The seller's product category.")
     category_id: str | None = None
@@ -204,9 +220,9 @@ class ResolvedICP(BaseModel):
 
 class DataPoint(BaseModel):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Stable snake_case key.")
-    name: str
+    name: PlainText
     description: str
-    why: str = Field(description="Why this seller should collect it, tied to its evidence or ICP.")
+    why: PlainText = Field(description="Why this seller should collect it, tied to its evidence or ICP.")
     priority: Priority = "should"
     value_type: str = "string"
     example: str = ""

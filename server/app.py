@@ -93,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=package_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Starlette's trailing-slash redirect builds an absolute URL from the Host header: a forged Host
+        # would be reflected into Location. No route ends in "/", so "/x/" is a plain 404 envelope.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)

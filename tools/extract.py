@@ -64,9 +64,23 @@ def registrable_name(host: str) -> str:
     label = site_of(host).split(".")[0]
     return " ".join(word.capitalize() for word in re.split(r"[-_]+", label) if word)
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_site(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        return scheme, site_of(parts.hostname or ""), parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a bad port or bracket: not a link to follow
+        return None
+
 
 def same_site(url: str, other: str) -> bool:
-    return site_of(urlsplit(url).hostname or "") == site_of(urlsplit(other).hostname or "")
+    """Same scheme, same registrable host, same port: an allowed local host (``127.0.0.1:8000``) must not
+    lead the reader to the same machine's other ports, nor an http page to an https one on another port."""
+    mine = _origin_site(url)
+    return mine is not None and mine == _origin_site(other)
 
 
 def _remove(nodes: Iterable[LexborNode]) -> None:

@@ -5,10 +5,13 @@ the host is read with the client's own parser (httpx), then the IPv4 spellings `
 (``2130706433``, ``0x7f.1``, ``0177.0.0.1``, ``127.1``) are decoded; internal names (``localhost``,
 ``metadata.google.internal``) are refused; the name is resolved once and refused if *any* address is not
 globally routable, IPv6 forms embedding IPv4 included (mapped, compatible, 6to4, NAT64); and
-:class:`GuardedTransport` connects to the checked address, so DNS rebinding cannot redirect the request.
+:class:`tools.guarded_transport.GuardedTransport` connects to the checked address, so DNS rebinding
+cannot redirect the request.
 
 ``allow_hosts`` (setting ``BLUEPRINT_ALLOW_PRIVATE_HOSTS``) lets named hosts, IPs or networks through
-for local development and tests; ``*`` lets everything through (scheme and userinfo rules still hold).
+for local development and tests — on every port, or with ``host:port`` (``[::1]:8000``) on that port
+only; ``*`` lets everything through (scheme and userinfo rules still hold). A URL that cannot be parsed
+(IDNA errors such as ``http://xn--/``, a port out of range) is refused like any other: ``BlockedURL``.
 """
 
 from __future__ import annotations
@@ -20,15 +23,13 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from tools.errors import BlockedURL, SiteFetchError
-from tools.host_pools import HostPools
 
-__all__ = ["ALLOW_SETTING", "GuardedTransport", "Resolver", "Target", "blocked_reason", "check_url", "describe",
+__all__ = ["ALLOW_SETTING", "Resolver", "Target", "blocked_reason", "check_url", "describe",
            "parse_ip_host", "resolve_and_check", "system_resolve"]  # fmt: skip
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -166,9 +167,26 @@ def blocked_reason(ip: IPAddress) -> str | None:
     return next((reason for hit, reason in checks if hit), None)
 
 
-def _allowed(host: str, ip: IPAddress | None, allow_hosts: Iterable[str]) -> bool:
-    for entry in allow_hosts:
-        entry = entry.strip().lower().strip("[]").rstrip(".")
+def _allow_entry(entry: str) -> tuple[str, int | None]:
+    """An allow-list entry as (host, port): ``host``, ``host:port``, ``[v6]:port``, an IP, a network or ``*``."""
+    entry = entry.strip().lower()
+    if entry.startswith("["):  # [v6] or [v6]:port
+        host, _, rest = entry[1:].partition("]")
+        port = rest.removeprefix(":")
+        return host, int(port) if port.isdigit() else None
+    host, sep, port = entry.rpartition(":")
+    if sep and port.isdigit() and ":" not in host:  # one colon: host:port (a bare IPv6 has several)
+        return host.rstrip("."), int(port)
+    return entry.rstrip("."), None
+
+
+def _allowed(host: str, ip: IPAddress | None, allow_hosts: Iterable[str], port: int | None = None) -> bool:
+    """Whether an allow-list entry admits ``host`` (or ``ip``) on ``port``; an entry without a port
+    admits every port, ``host:port`` only that one."""
+    for raw in allow_hosts:
+        entry, entry_port = _allow_entry(raw)
+        if entry_port is not None and entry_port != port:
+            continue
         if entry == "*" or entry == host:
             return True
         if ip is not None:
@@ -203,23 +221,25 @@ def check_url(url: str | httpx.URL, allow_hosts: Iterable[str] = ()) -> tuple[ht
 def _check_url(raw: str, allow: tuple[str, ...]) -> tuple[httpx.URL, IPAddress | None]:
     try:
         parsed = httpx.URL(raw)
-    except httpx.InvalidURL as exc:
+        port, host = parsed.port, parsed.host.rstrip(".").lower()  # the host is IDNA-decoded here
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:  # IDNA errors are UnicodeErrors
         odd = _odd_host_reason(raw)
         if odd:
             raise _block(raw, odd, f"the host is a {describe(odd)}") from None
         raise _block(raw, "invalid_url", f"not a valid URL ({exc})") from None
+    if port is not None and not 0 < port < 65536:
+        raise _block(raw, "invalid_url", f"port {port} does not exist")
     if parsed.scheme not in _SCHEMES:
         raise _block(raw, "scheme", f"only http and https URLs are fetched, not {parsed.scheme or 'none'!r}")
     if parsed.userinfo:
         raise _block(raw, "userinfo", "URLs with credentials (user@host) are not fetched")
-    host = parsed.host.rstrip(".").lower()
     if not host:
         raise _block(raw, "invalid_url", "the URL has no host")
     try:
         ip = parse_ip_host(host)
     except ValueError as exc:
         raise _block(raw, "invalid_host", str(exc)) from None
-    if _allowed(host, ip, allow):
+    if _allowed(host, ip, allow, port or _SCHEMES[parsed.scheme]):
         return parsed, ip
     if ip is None and (host in _BLOCKED_NAMES or host.endswith(_BLOCKED_SUFFIXES)):
         raise _block(raw, "internal_name", f"{host!r} names an internal or local service", allowable_host=host)
@@ -254,59 +274,11 @@ async def resolve_and_check(
     if not found:
         raise SiteFetchError(failure, details={"url": str(url), "reason": "dns", "status": None})
     addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
-    host_allowed = _allowed(host, None, allow)
+    host_allowed = _allowed(host, None, allow, port)
     for ip in addresses:
         reason = blocked_reason(ip)
-        if reason and not host_allowed and not _allowed(host, ip, allow):
+        if reason and not host_allowed and not _allowed(host, ip, allow, port):
             raise _block(str(url), reason, f"{host} resolves to {ip}, a {describe(reason)}",
                          allowable_host=host)
     ordered = sorted(addresses, key=lambda a: a.version)  # IPv4 first: many hosts lack IPv6 routes
     return Target(parsed, host, port, tuple(str(a) for a in ordered), False)
-
-
-class GuardedTransport(httpx.AsyncBaseTransport):
-    """Checks every request with :func:`resolve_and_check` and connects to the checked address.
-
-    The request URL's host is replaced by the IP while the ``Host`` header and the TLS SNI / certificate
-    name stay the original host. One inner pool per original host keeps TLS sessions from being shared
-    across names that happen to share an IP; at most ``max_pools`` idle ones are kept (:mod:`tools.host_pools`).
-    """
-
-    def __init__(
-        self,
-        allow_hosts: Iterable[str] = (),
-        *,
-        resolver: Resolver | None = None,
-        max_pools: int = 64,
-        **transport_kwargs: Any,
-    ) -> None:
-        self._allow = list(allow_hosts)
-        self._resolver = resolver
-        self._pools = HostPools(lambda: httpx.AsyncHTTPTransport(**transport_kwargs), max_pools=max_pools)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        target = await resolve_and_check(request.url, self._allow, resolver=self._resolver)
-        key = (request.url.scheme, target.host, target.port)
-        if target.is_ip_literal:
-            return await self._pools.send(key, request)
-        extensions = dict(request.extensions)
-        if request.url.scheme == "https":
-            extensions["sni_hostname"] = target.host
-        last_error: httpx.ConnectError | None = None
-        for address in target.addresses[:2]:  # a second address only if the first refuses to connect
-            pinned = httpx.Request(
-                request.method,
-                request.url.copy_with(host=address),
-                headers=request.headers,  # keeps the original Host header
-                stream=request.stream,
-                extensions=extensions,
-            )
-            try:
-                return await self._pools.send(key, pinned)
-            except httpx.ConnectError as exc:
-                last_error = exc
-        assert last_error is not None
-        raise last_error
-
-    async def aclose(self) -> None:
-        await self._pools.aclose()

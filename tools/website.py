@@ -4,7 +4,9 @@ Every hop (the request and each of ≤ 5 redirects) passes the SSRF guard, and t
 :func:`build_site_client` connects to the checked address. Per-request timeouts plus one deadline for
 the whole site. Only HTML / XHTML / plain text, streamed and cut at 2 MB *decoded* (a gzip bomb or a
 10 MB page never sits in memory); undecodable bytes are replaced. A homepage failure raises
-(``SiteFetchError``, ``UpstreamTimeout``, ``BlockedURL``); sub-page failures go to ``errors``.
+(``SiteFetchError``, ``UpstreamTimeout``, ``BlockedURL``); sub-page failures go to ``errors``. A redirect
+target no URL parser can read is a ``BlockedURL``. Each read uses its own connections, closed when it
+ends, so a run cut off mid-request cannot jam the next (:mod:`tools.host_pools`).
 """
 
 from __future__ import annotations
@@ -15,21 +17,23 @@ import html as html_lib
 import logging
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
-from graph.settings import Settings, get_settings
-from tools.errors import BlueprintError, SiteFetchError, UpstreamTimeout
+from tools.errors import BlockedURL, BlueprintError, SiteFetchError, UpstreamTimeout
 from tools.extract import classify_link, extract_page
+from tools.guarded_transport import GuardedTransport
+from tools.host_pools import RUN_POOLS_EXTENSION, RunPools
 from tools.http import shared_tls_context
 from tools.site import Page, PageKind, SiteSnapshot
-from tools.ssrf import GuardedTransport, Resolver, check_url
+from tools.ssrf import Resolver, check_url
 
-__all__ = ["MAX_BODY_BYTES", "MAX_REDIRECTS", "USER_AGENT", "FetchedPage", "PageCache", "build_site_client",
-           "fetch_page", "pick_subpages", "read_site"]  # fmt: skip
+__all__ = ["MAX_BODY_BYTES", "MAX_REDIRECTS", "USER_AGENT", "FetchedPage", "PageCache", "SiteLimits",
+           "build_site_client", "fetch_page", "pick_subpages", "read_site"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,18 @@ _TEXT_TYPES = {"text/html", "application/xhtml+xml", "text/plain"}
 _REDIRECTS = {301, 302, 303, 307, 308}
 _SUBPAGE_ORDER: tuple[PageKind, ...] = (
     "about", "product", "solutions", "customers", "integrations", "pricing", "partners")  # fmt: skip
+_HTTPX_BAD_LOCATION = "Invalid URL in location header"  # httpx's words for a Location it cannot parse
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+
+
+@dataclass(frozen=True)
+class SiteLimits:
+    """What reading a site may do, as plain values (the caller maps its settings onto them)."""
+
+    allow_hosts: tuple[str, ...] = ()  # SSRF allow list: ``host``, ``host:port``, IP, network or ``*``
+    fetch_timeout_s: float = 10.0  # per request (connect at most 5 s)
+    site_deadline_s: float = 20.0  # for the whole site
+    max_pages: int = 7  # the homepage included
 
 
 class PageCache(Protocol):
@@ -62,12 +77,12 @@ class FetchedPage:
 
 
 def build_site_client(
-    settings: Settings | None = None, *, resolver: Resolver | None = None
+    limits: SiteLimits | None = None, *, resolver: Resolver | None = None
 ) -> httpx.AsyncClient:
     """An httpx client whose every request goes through the SSRF guard. Redirects are ours to follow."""
-    s = settings or get_settings()
+    s = limits or SiteLimits()
     transport = GuardedTransport(
-        s.allow_private_hosts,
+        s.allow_hosts,
         resolver=resolver,
         limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
         verify=shared_tls_context(),  # one CA-bundle read per process, not one per host pool
@@ -112,6 +127,21 @@ def _fetch_error(url: str, reason: str, what: str, status: int | None = None) ->
     return SiteFetchError(f"{url} {what}.", details={"url": url, "reason": reason, "status": status})
 
 
+def _redirect_target(base: httpx.URL, location: str, current: str) -> str:
+    """Where a redirect points; a Location no URL parser can read is refused like a blocked URL."""
+    try:
+        return str(base.join(location.strip()))
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        raise _invalid_redirect(current, location, exc) from None
+
+
+def _invalid_redirect(current: str, location: str, exc: Exception) -> BlockedURL:
+    return BlockedURL(
+        f"Refusing to follow the redirect from {current}: its target is not a valid URL ({exc}).",
+        details={"url": location[:2048] or current, "reason": "invalid_url"},
+    )
+
+
 def _decode(body: bytes, content_type_header: str) -> str:
     """Bytes to text: HTTP charset, else BOM, else <meta charset>, else UTF-8; bad bytes become U+FFFD."""
     declared = re.search(r"charset=[\"']?([\w.:-]+)", content_type_header, re.I)
@@ -144,22 +174,40 @@ async def fetch_page(
     client: httpx.AsyncClient,
     url: str,
     *,
-    allow_hosts: list[str] | None = None,
+    allow_hosts: Sequence[str] = (),
     max_bytes: int = MAX_BODY_BYTES,
     max_redirects: int = MAX_REDIRECTS,
+    run: RunPools | None = None,
 ) -> FetchedPage:
-    """GET one page, following at most ``max_redirects`` redirects, each checked before it is sent."""
-    allow = allow_hosts if allow_hosts is not None else get_settings().allow_private_hosts
+    """GET one page, following at most ``max_redirects`` redirects, each checked before it is sent.
+
+    ``run``: the connections of the run this page belongs to (closed by the caller when the run ends);
+    without it the page's hops get pools of their own, closed before this returns.
+    """
+    if run is None:
+        async with RunPools() as own:
+            return await fetch_page(client, url, allow_hosts=allow_hosts, max_bytes=max_bytes,
+                                    max_redirects=max_redirects, run=own)  # fmt: skip
+    allow = tuple(allow_hosts)
     current, hops = url, [url]
     for _ in range(max_redirects + 1):
         check_url(current, allow)  # cheap static checks; the guarded transport adds DNS + pinning
+        request = client.build_request("GET", current, extensions={RUN_POOLS_EXTENSION: run})
         try:
-            response = await client.send(client.build_request("GET", current), stream=True)
+            response = await client.send(request, stream=True)
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(
                 f"{current} did not answer in time.",
                 details={"url": current, "reason": "timeout", "status": None},
             ) from exc
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            # httpx parses a redirect's Location inside send() (for response.next_request) even when it
+            # does not follow it: an unparseable one surfaces here, the response already closed ...
+            raise _invalid_redirect(current, "", exc) from None
+        except httpx.RemoteProtocolError as exc:
+            if str(exc).startswith(_HTTPX_BAD_LOCATION):  # ... or wrapped, for some parse errors
+                raise _invalid_redirect(current, "", exc) from None
+            raise _fetch_error(current, "network", f"could not be reached ({type(exc).__name__}: {exc})") from exc
         except httpx.HTTPError as exc:
             raise _fetch_error(
                 current, "network", f"could not be reached ({type(exc).__name__}: {exc})"
@@ -168,7 +216,7 @@ async def fetch_page(
             status = response.status_code
             location = response.headers.get("location")
             if status in _REDIRECTS and location:
-                current = str(response.url.join(location.strip()))
+                current = _redirect_target(response.url, location, current)
                 hops.append(current)
                 continue
             if status >= 400 or status in _REDIRECTS:
@@ -224,14 +272,15 @@ def pick_subpages(home: Page, limit: int) -> list[tuple[str, PageKind]]:
 
 
 async def _load(
-    client: httpx.AsyncClient, url: str, kind: PageKind, allow: list[str], cache: PageCache | None
+    client: httpx.AsyncClient, url: str, kind: PageKind, allow: Sequence[str], cache: PageCache | None,
+    run: RunPools,
 ) -> Page:
     if cache is not None:
         check_url(url, allow)  # a cached page is still only served for a URL we would fetch
         cached = await cache.get(url)
         if cached is not None:
             return extract_page(cached, url, kind)
-    fetched = await fetch_page(client, url, allow_hosts=allow)
+    fetched = await fetch_page(client, url, allow_hosts=allow, run=run)
     html = fetched.text
     if fetched.content_type == "text/plain":
         html = f"<html><body><pre>{html_lib.escape(html)}</pre></body></html>"
@@ -252,7 +301,7 @@ async def read_site(
     url: str,
     *,
     client: httpx.AsyncClient | None = None,
-    settings: Settings | None = None,
+    limits: SiteLimits | None = None,
     max_pages: int | None = None,
     page_cache: PageCache | None = None,
 ) -> SiteSnapshot:
@@ -261,16 +310,17 @@ async def read_site(
     Without ``client`` a guarded one is built (and closed); a caller's own client should be made by
     :func:`build_site_client` too, else only the static URL checks apply (no DNS check, no pinning).
     """
-    s = settings or get_settings()
+    s = limits or SiteLimits()
     limit = max_pages or s.max_pages
     start = _normalise(url)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + s.site_deadline_s
     http = client or build_site_client(s)
+    run = RunPools()  # this run's connections: none of them outlives it (tools.host_pools says why)
     try:
         try:
             async with asyncio.timeout_at(deadline):
-                home = await _load(http, start, "home", s.allow_private_hosts, page_cache)
+                home = await _load(http, start, "home", s.allow_hosts, page_cache, run)
         except TimeoutError as exc:
             details = {"url": start, "reason": "deadline", "status": None}
             raise UpstreamTimeout(
@@ -280,7 +330,8 @@ async def read_site(
             raise _fetch_error(start, "empty", "returned an empty page", home.status)
         pages, errors = [home], []
         chosen = pick_subpages(home, limit - 1)
-        tasks = [asyncio.create_task(_load(http, u, k, s.allow_private_hosts, page_cache)) for u, k in chosen]
+        tasks = [asyncio.create_task(_load(http, u, k, s.allow_hosts, page_cache, run))
+                 for u, k in chosen]
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - loop.time()))
             for task in pending:
@@ -296,6 +347,7 @@ async def read_site(
             else:
                 pages.append(task.result())
     finally:
+        await run.aclose()
         if client is None:
             await http.aclose()
     host = (urlsplit(home.url).hostname or "").removeprefix("www.")

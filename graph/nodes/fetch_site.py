@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 
 from graph.nodes._common import context_of, engine_of, request_of
 from graph.nodes._providers import enrich_seller
-from graph.resources import get_resources
+from graph.resources import get_resources, site_limits
 from graph.schemas import Warning
 from graph.state import BlueprintState, Context
 from tools.errors import InsufficientInformation, SiteFetchError, UpstreamTimeout
@@ -31,7 +31,7 @@ async def fetch_site(state: BlueprintState, runtime: Runtime[Context]) -> dict[s
         site = await read_site(
             request.website,
             client=resources.site_client,
-            settings=resources.settings,
+            limits=site_limits(resources.settings),
             max_pages=context_of(runtime).max_pages,
             page_cache=resources.page_cache,
         )

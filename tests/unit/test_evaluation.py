@@ -257,10 +257,12 @@ async def test_run_eval_serves_each_site_and_scores(tmp_path: Path) -> None:
 
 
 async def test_run_eval_with_the_real_site_reader() -> None:
+    from graph.resources import site_limits
     from tools.website import read_site
 
     async def generate(url: str, icp: dict[str, Any] | None) -> dict[str, Any]:
-        snapshot = await read_site(url, max_pages=2)  # the SSRF-guarded fetcher must let loopback through
+        limits = site_limits(get_settings())  # the SSRF-guarded fetcher must let loopback through
+        snapshot = await read_site(url, limits=limits, max_pages=2)
         assert "PermitPath" in snapshot.model_dump_json()
         return generic_blueprint(icp)
 

@@ -187,3 +187,18 @@ def test_same_site() -> None:
     assert same_site("https://shop.acme.co.uk/", "https://acme.co.uk/")
     assert not same_site("https://acme.com/", "https://acme.co.uk/")
     assert not same_site("https://acme.com/", "https://notacme.com/")
+
+
+def test_same_site_compares_scheme_and_port_too() -> None:
+    assert same_site("http://127.0.0.1:8000/", "http://127.0.0.1:8000/about")
+    assert same_site("https://acme.com/", "https://www.acme.com:443/about")  # the default port, spelled out
+    assert not same_site("http://127.0.0.1:8000/", "http://127.0.0.1:6379/")  # the allowed host's other port
+    assert not same_site("https://acme.com/", "http://acme.com/about")
+    assert not same_site("https://acme.com/", "https://acme.com:8443/")
+    assert not same_site("https://acme.com/", "https://acme.com:99999/")  # unparseable port: never a link
+
+
+def test_links_to_another_port_of_the_same_host_are_not_followed() -> None:
+    page = extract_page('<a href="/about">About</a><a href="http://127.0.0.1:22/x">SSH</a>'
+                        '<a href="https://127.0.0.1:8000/p">TLS</a>', "http://127.0.0.1:8000/")  # fmt: skip
+    assert [link.url for link in page.links] == ["http://127.0.0.1:8000/about"]

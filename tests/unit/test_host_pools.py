@@ -1,11 +1,13 @@
-"""The site reader's per-host connection pools stay bounded, and a pool in use is never closed."""
+"""The site reader's pools: bounded per run, closed with their run; the per-host gate frees every slot."""
 
 from __future__ import annotations
+
+import asyncio
 
 import httpx
 import pytest
 
-from tools.host_pools import HostPools
+from tools.host_pools import HostGate, HostPools, RunPools
 
 
 class FakePool(httpx.AsyncHTTPTransport):
@@ -91,3 +93,47 @@ async def test_a_failed_request_does_not_leave_its_pool_busy() -> None:
     response = await hp.send(key(2), request(2))
     await response.aclose()
     assert made[0].closed  # idle after its failure, so evicted
+
+
+async def test_a_run_closes_every_pool_it_opened_and_refuses_new_ones() -> None:
+    run = RunPools()
+    owner = object()
+    hp, made = pools(4)
+    assert run.pools_for(owner, lambda: hp) is run.pools_for(owner, lambda: pools(4)[0])  # one per transport
+    response = await hp.send(key(1), request(1))
+    await response.aclose()
+    await run.aclose()
+    assert made[0].closed and len(hp) == 0
+    with pytest.raises(RuntimeError):
+        run.pools_for(owner, lambda: hp)
+
+
+async def test_the_host_gate_bounds_requests_in_flight_and_frees_its_slots() -> None:
+    gate = HostGate(per_host=2)
+    first = await gate.enter(key(1), request(1), timeout=1.0)
+    second = await gate.enter(key(1), request(1), timeout=1.0)
+    other_host = await gate.enter(key(2), request(2), timeout=1.0)  # each host has its own bound
+    with pytest.raises(httpx.PoolTimeout):
+        await gate.enter(key(1), request(1), timeout=0.01)
+    waiter = asyncio.create_task(gate.enter(key(1), request(1), timeout=1.0))
+    await asyncio.sleep(0)
+    await first()
+    await first()  # releasing twice frees one slot
+    third = await waiter
+    for release in (second, third, other_host):
+        await release()
+    assert len(gate) == 0  # no state is kept for hosts nobody is reading
+
+
+async def test_a_cancelled_wait_for_the_gate_leaves_no_slot_taken() -> None:
+    gate = HostGate(per_host=1)
+    held = await gate.enter(key(1), request(1), timeout=None)
+    waiters = [asyncio.create_task(gate.enter(key(1), request(1), timeout=None)) for _ in range(5)]
+    await asyncio.sleep(0)
+    await held()  # the slot goes to the first waiter ...
+    for task in waiters:
+        task.cancel()  # ... which is cancelled before it runs, like an abandoned run
+    await asyncio.gather(*waiters, return_exceptions=True)
+    release = await gate.enter(key(1), request(1), timeout=0.5)
+    await release()
+    assert len(gate) == 0

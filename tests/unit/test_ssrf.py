@@ -9,8 +9,8 @@ import pytest
 
 from tests.support.site_server import html, redirect, serve_site
 from tools.errors import BlockedURL, SiteFetchError
-from tools.host_pools import HostPools
-from tools.ssrf import GuardedTransport, blocked_reason, check_url, parse_ip_host, resolve_and_check
+from tools.guarded_transport import GuardedTransport
+from tools.ssrf import blocked_reason, check_url, parse_ip_host, resolve_and_check
 
 
 def fake_resolver(table: dict[str, list[str]], calls: list[str] | None = None):
@@ -228,8 +228,9 @@ async def test_https_keeps_sni_hostname_for_the_pinned_connection() -> None:
             seen.append(request)
             return httpx.Response(200, text="ok")
 
-    transport = GuardedTransport([], resolver=fake_resolver({"shop.example": ["93.184.215.14"]}))
-    transport._pools = HostPools(Recorder)  # type: ignore[arg-type]
+    transport = GuardedTransport(
+        [], resolver=fake_resolver({"shop.example": ["93.184.215.14"]}), inner=Recorder
+    )
     async with httpx.AsyncClient(transport=transport) as client:
         await client.get("https://shop.example/pricing")
     (sent,) = seen
@@ -258,3 +259,32 @@ def test_refusals_no_setting_may_lift_do_not_suggest_it(url: str) -> None:
     with pytest.raises(BlockedURL) as caught:
         check_url(url)
     assert "BLUEPRINT_ALLOW_PRIVATE_HOSTS" not in caught.value.message
+
+def test_a_host_port_allow_entry_admits_that_port_only() -> None:
+    check_url("http://127.0.0.1:8000/", ["127.0.0.1:8000"])
+    check_url("http://localhost:3000/x", ["localhost:3000"])
+    check_url("http://[::1]:8080/", ["[::1]:8080"])
+    for url, allow in (("http://127.0.0.1:22/", "127.0.0.1:8000"), ("http://127.0.0.1/", "127.0.0.1:8000"),
+                       ("http://localhost:6379/", "localhost:3000"), ("http://[::1]:22/", "[::1]:8080")):  # fmt: skip
+        with pytest.raises(BlockedURL):
+            check_url(url, [allow])
+    check_url("http://127.0.0.1:22/", ["127.0.0.1"])  # a bare host still admits every port
+    check_url("http://[::1]:22/", ["::1"])
+
+
+async def test_a_host_port_entry_admits_a_private_answer_on_that_port_only() -> None:
+    resolver = fake_resolver({"dev.test": ["127.0.0.1"]})
+    assert (await resolve_and_check("http://dev.test:8000/", ["dev.test:8000"], resolver=resolver)).port == 8000
+    assert (await resolve_and_check("http://dev.test/", ["dev.test:80"], resolver=resolver)).port == 80
+    with pytest.raises(BlockedURL):
+        await resolve_and_check("http://dev.test:9000/", ["dev.test:8000"], resolver=resolver)
+    with pytest.raises(BlockedURL):  # https means port 443, which the entry does not name
+        await resolve_and_check("https://dev.test/", ["dev.test:80"], resolver=resolver)
+
+
+@pytest.mark.parametrize("url", ["http://xn--/", "http://xn--a/", "http://xn--ls8h.la/", "http://a:99999/",
+                                 "http://a:0/", "http:127.0.0.2"])  # fmt: skip
+def test_urls_no_parser_accepts_are_blocked_not_crashes(url: str) -> None:
+    with pytest.raises(BlockedURL) as caught:
+        check_url(url, ["*"])
+    assert caught.value.details["reason"] == "invalid_url"
