@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["PhraseMatcher", "Zone", "normalize", "snippet_around"]
+__all__ = ["PhraseMatcher", "Zone", "contains_words", "names_term", "normalize", "snippet_around"]
 
 _WS = re.compile(r"\s+")
 SMALL_SET = 16  # phrase sets up to this size are prefiltered with substring searches
@@ -88,6 +88,35 @@ def _trie_pattern(phrases: set[str]) -> str:
         return inner
 
     return render(trie)
+
+
+def _unify(text: str) -> str:
+    """``normalize`` without lower-casing: the same offsets, the case kept (brand names are capitalised)."""
+    text = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
+    return _WS.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=4096)
+def _term_pattern(term: str) -> re.Pattern[str]:
+    # \w is Unicode-aware: "Square" is not found in "Squarespace", "square" not in "squared" or "carré"
+    return re.compile(rf"(?<!\w){re.escape(normalize(term))}(?!\w)", re.I)
+
+
+def contains_words(text: str, phrase: str) -> bool:
+    """Whether ``phrase`` occurs in ``text`` as whole words (case-insensitive), never inside a word."""
+    return bool(phrase.strip()) and _term_pattern(phrase).search(normalize(text)) is not None
+
+
+def names_term(text: str, term: str, *, brand: bool) -> bool:
+    """Whether ``text`` names ``term`` as whole words.
+
+    A brand ("Square", "Toast", "Front") is a proper noun that is often also a common word: only an
+    occurrence written with a capital (or a digit) names it, so "net rentable square feet" does not
+    name the POS vendor. A generic term ("payroll") matches in any case.
+    """
+    if not term.strip():
+        return False
+    return any(not brand or not m.group(0)[0].islower() for m in _term_pattern(term).finditer(_unify(text)))
 
 
 @lru_cache(maxsize=64)
