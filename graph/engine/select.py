@@ -7,8 +7,9 @@ generic data points, plus a bonus when the seller's own site mentions the data p
 the data point's weight. A market that excludes a data point removes it.
 
 A category sells into several markets and claims the data points of each (fleet telematics: trucking's
-power units and home services' technician counts); when the seller's targeted markets are known and none
-of them is a market the data point is written for, the category's claim counts for little.
+power units and home services' technician counts); when the category serves one of the seller's
+targeted markets and the data point is written only for others, the category's claim counts for little
+(not for a horizontal seller, whose market is every industry).
 Technologies count only when the user wrote them in the ICP (never the ones inferred from the site),
 and name a data point only as whole words (a brand only where it is capitalised: "Square" is not in
 "square feet").
@@ -61,8 +62,8 @@ def _market_relevance(
         if claims and v.score > best:
             best, reason, segment = v.score, vertical.name, vertical.name
     targeted = {v.id for v in targeting.verticals}
-    # written only for markets the seller does not target
-    elsewhere = bool(markets) and not markets & targeted
+    # written only for markets the seller does not target (a horizontal seller's market is every industry)
+    elsewhere = bool(markets) and not markets & targeted and not targeting.horizontal
     for c in targeting.categories[:3]:
         category = kb.categories[c.id]
         claims = spec.key in category.data_points or c.id in spec.applies_to.categories

@@ -183,3 +183,52 @@ def test_phrases_match_whole_words() -> None:
     assert not contains_words("Squarespace store", "square")
     assert not contains_words("the carré district", "carr")
     assert not contains_words("anything", "")
+
+
+# ───────────────────────── another market's data point is never a must-have ─────────────────────────
+
+
+def other_market_musts(site: SiteSnapshot) -> list[str]:
+    """Must-haves written only for markets the seller does not target, claimed by a category of the seller
+    that serves one it does target (fleet telematics serves trucking; home services' technicians are not
+    a trucking seller's; a dental PMS seller's leads run no veterinary PMS)."""
+    base = kb()
+    analysis = analyze_seller(site, base)
+    resolved, targeting = resolve_icp(analysis.company, analysis.market, base, None)
+    targeted = {v.id for v in targeting.verticals}
+    found: list[str] = []
+    if targeting.horizontal:
+        return found  # a horizontal seller's market is every industry
+    for section in SECTIONS:
+        for dp in select_section(section, base, analysis.company, targeting, site_zones(site), resolved, 10):
+            spec = base.data_points.get(dp.key)
+            if dp.priority != "must" or spec is None:
+                continue
+            markets = set(spec.applies_to.verticals) | {v.id for v in base.verticals.values()
+                                                        if dp.key in v.data_points}
+            claimed_by_serving_category = any(
+                (dp.key in base.categories[c.id].data_points or c.id in spec.applies_to.categories)
+                and targeted & set(base.categories[c.id].typical_verticals) for c in targeting.categories[:3])
+            if markets and not markets & targeted and claimed_by_serving_category:
+                found.append(f"{section}/{dp.key} (written for {sorted(markets)})")
+    return found
+
+
+def test_the_trucking_demo_seller_gets_no_home_services_must_have() -> None:
+    html = (ROOT / "server" / "demo" / "roadledger.html").read_text(encoding="utf-8")
+    url = "https://roadledger.example/"
+    site = SiteSnapshot(url=url, final_url=url, domain="roadledger.example",
+                        pages=[extract_page(html, url, kind="home")])
+    keys, _ = blueprint_keys(site, None)
+    firmographic = keys["firmographic"]
+    trucking = [k for k in firmographic if k in {"fleet_power_units", "usdot_operating_authority",
+                                                  "carrier_operation_type", "carrier_annual_mileage"}]
+    assert len(trucking) == 4
+    if "field_technician_count" in firmographic:
+        assert firmographic.index("field_technician_count") > max(firmographic.index(k) for k in trucking)
+    assert other_market_musts(site) == []
+
+
+@pytest.mark.parametrize("set_name,case_id", _params())
+def test_no_must_have_comes_from_a_market_the_seller_does_not_target(set_name: str, case_id: str) -> None:
+    assert other_market_musts(eval_site(set_name, case_id)) == []
