@@ -40,7 +40,7 @@ class Zone:
 
 @dataclass
 class PhraseMatcher:
-    """Finds which of many phrases occur in texts, on word boundaries, in one pass per text."""
+    """Finds which of many phrases occur in texts, as whole words, in one pass per text."""
 
     phrases: tuple[str, ...]
     _regex: re.Pattern[str] = field(init=False, repr=False)
@@ -49,7 +49,8 @@ class PhraseMatcher:
     def __post_init__(self) -> None:
         unique = {normalize(p) for p in self.phrases if p.strip()}
         body = _trie_pattern(unique) if unique else r"(?!x)x"
-        self._regex = re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
+        # \w is Unicode-aware: a phrase never matches inside a word, accented ones included ("pos" in "posé")
+        self._regex = re.compile(rf"(?<!\w)(?:{body})(?!\w)")
         # a few phrases are cheaper to rule out with substring searches (C, memchr) than with a regex
         # scan; most texts contain none of them. Only a text with a substring hit is scanned.
         self._literals = tuple(unique) if len(unique) <= SMALL_SET else None
@@ -129,7 +130,7 @@ def snippet_around(text: str, phrase: str, width: int = 90) -> str:
 
     The search stays within one line (a block of the page), so a snippet never runs across sections.
     """
-    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(normalize(phrase))}(?![a-z0-9])")
+    pattern = re.compile(rf"(?<!\w){re.escape(normalize(phrase))}(?!\w)")
     for line in text.splitlines() or [text]:
         norm = normalize(line)
         m = pattern.search(norm)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 from graph.engine.analysis import analyze_seller, site_zones
 from graph.engine.icp import resolve_icp, user_provided
 from graph.engine.select import rank_candidates, select_section
-from graph.engine.text import contains_words, names_term
+from graph.engine.text import PhraseMatcher, contains_words, names_term
 from graph.knowledge import KnowledgeBase, load_knowledge
 from graph.schemas import ICP, ResolvedICP
 from tools.extract import extract_page
@@ -183,6 +184,9 @@ def test_phrases_match_whole_words() -> None:
     assert not contains_words("Squarespace store", "square")
     assert not contains_words("the carré district", "carr")
     assert not contains_words("anything", "")
+    # the catalogue's cue matcher too: never inside a word, accented letters included
+    assert PhraseMatcher(("pos", "point of sale")).count("Posé sur le comptoir; point-of-sale") == Counter()
+    assert PhraseMatcher(("pos",)).count("Modern POS, posted daily") == Counter({"pos": 1})
 
 
 # ───────────────────────── another market's data point is never a must-have ─────────────────────────
