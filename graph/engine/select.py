@@ -115,8 +115,15 @@ def _brands(kb: KnowledgeBase) -> frozenset[str]:
 
 
 def _is_brand(term: str, brands: frozenset[str]) -> bool:
-    """A tool's name rather than a kind of tool: known to the knowledge base, or cased like one (HubSpot, ADP)."""
-    return normalize(term) in brands or any(c.isupper() for c in term.strip()[1:])
+    """A tool's name rather than a kind of tool: known to the knowledge base, or cased like one (HubSpot,
+    ADP; not "Point of Sale", a title-cased kind of tool)."""
+    return normalize(term) in brands or any(any(c.isupper() for c in word[1:]) for word in term.split())
+
+
+def _named_by(spec: DataPointSpec, technologies: Sequence[tuple[str, bool]]) -> str | None:
+    """The first of the ICP's (technology, is a brand) pairs that the data point's name or description names."""
+    text = f"{spec.name} {spec.description}"
+    return next((term for term, brand in technologies if names_term(text, term, brand=brand)), None)
 
 
 _SECTION_INDEXES: dict[tuple[int, str], _SectionIndex] = {}
@@ -175,10 +182,8 @@ def rank_candidates(
     specs = [s for s in index.specs if (icp_tech or s.key in pool) and s.key not in excluded]
 
     rows = [(spec, *_market_relevance(spec, kb, targeting, index.markets.get(spec.key, set())),
-             next((t for t, brand in icp_tech if names_term(f"{spec.name} {spec.description}", t, brand=brand)),
-                  None))
-            for spec in specs]
-    lifted = _lifted_by_icp([(spec, relevance, named) for spec, relevance, _r, _s, named in rows])
+             _named_by(spec, icp_tech)) for spec in specs]
+    lifted = _lifted_by_icp([(spec, relevance, named) for spec, relevance, _r, _s, named in rows], index.markets)
     out: list[Candidate] = []
     for spec, relevance, reason, segment, named in rows:
         if spec.key in lifted:
@@ -199,18 +204,19 @@ def rank_candidates(
     return out
 
 
-def _lifted_by_icp(rows: Sequence[tuple[DataPointSpec, float, str | None]]) -> set[str]:
+def _lifted_by_icp(rows: Sequence[tuple[DataPointSpec, float, str | None]], markets: dict[str, set[str]]) -> set[str]:
     """The data points an ICP technology lifts, from (spec, market relevance, the technology naming it).
 
     A technology lifts the data points of the seller's own markets that name it ("Square" → a brewery's
-    taproom POS); only where none does is the one best data point of another market brought in, so the
-    named tool is still covered without pulling in every market that mentions it (restaurants, salons).
+    taproom POS). Only where none does is one more brought in, the weightiest that no particular market
+    owns, so the named tool is covered without pulling in another market's data points (a restaurant's
+    or a salon's POS for a brewery).
     """
     lifted = {spec.key for spec, relevance, named in rows if named and relevance > 0}
     covered = {named for _spec, relevance, named in rows if named and relevance > 0}
     stray: dict[str, DataPointSpec] = {}
     for spec, _relevance, named in rows:
-        if named and named not in covered:
+        if named and named not in covered and not markets.get(spec.key):
             best = stray.get(named)
             if best is None or (-spec.weight, spec.key) < (-best.weight, best.key):
                 stray[named] = spec

@@ -79,8 +79,9 @@ def eval_site(set_name: str, case_id: str) -> SiteSnapshot:
 
 def fixture_site(name: str) -> SiteSnapshot:
     html = (ROOT / "tests" / "fixtures" / "sites" / f"engine_{name}.html").read_text(encoding="utf-8")
-    url = f"https://{name}.example/"
-    return SiteSnapshot(url=url, final_url=url, domain=f"{name}.example", pages=[extract_page(html, url, kind="home")])
+    domain = f"{name.replace('_', '')}.example"
+    url = f"https://{domain}/"
+    return SiteSnapshot(url=url, final_url=url, domain=domain, pages=[extract_page(html, url, kind="home")])
 
 
 def blueprint_keys(site: SiteSnapshot, icp: ICP | None) -> tuple[dict[str, list[str]], ResolvedICP]:
@@ -173,10 +174,25 @@ def test_an_icp_technology_that_only_it_names_gets_a_why_about_the_market_not_th
     ("Toasted menus", "Toast", True, False),
     ("Restaurant POS (Toast, Square for Restaurants)", "Square for Restaurants", True, True),
     ("Front-office tools", "Front", True, True),
+    ("Current retail POS system (point of sale)", "Point of Sale", False, True),
 ])
 def test_technologies_match_whole_words_and_brands_as_written(text: str, term: str, brand: bool,
                                                                found: bool) -> None:
     assert names_term(text, term, brand=brand) is found
+
+
+def test_a_title_cased_kind_of_tool_is_not_taken_for_a_brand() -> None:
+    keys, resolved = blueprint_keys(fixture_site("restaurant_pos"), ICP(technologies=["Point of Sale"]))
+    assert user_provided(resolved, "technologies") == ["Point of Sale"]
+    assert keys["technographic"][0] == "restaurant_pos_system"
+
+
+def test_an_icp_technology_no_market_of_the_seller_names_brings_in_no_other_market() -> None:
+    """A brewery's ICP naming "Point of Sale": restaurants', retailers' and cannabis POS data points name
+    it, none of the brewery's own does; none of them is brought in."""
+    plain, _ = blueprint_keys(fixture_site("brewery"), None)
+    named, _ = blueprint_keys(fixture_site("brewery"), ICP(technologies=["Point of Sale"]))
+    assert named == plain
 
 
 def test_phrases_match_whole_words() -> None:
