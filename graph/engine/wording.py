@@ -13,7 +13,7 @@ seller's leads (never the seller's own category, never "your ICP"), written shor
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from graph.engine.icp import SEGMENT_LABELS
@@ -82,8 +82,11 @@ def _same_word(a: str, b: str) -> bool:
         a.endswith("y") and b == a[:-1] + "ies") or (b.endswith("y") and a == b[:-1] + "ies")
 
 
-def _join(before: str, value: str, after: str) -> tuple[str, str, str]:
-    """One placeholder's join with the text around it (see the module docstring)."""
+def _join(before: str, value: str, after: str, as_written: bool) -> tuple[str, str, str]:
+    """One placeholder's join with the text around it (see the module docstring). A value ``as_written``
+    (a company's name, a quote) is never changed: only the article before it is chosen."""
+    if as_written:
+        return _with_article(before, value, after), value, after
     head = re.search(r"([\w'-]+)\s$", before)
     first = _WORD.match(value)
     if head and first and _same_word(head.group(1), first.group(0)) and head.group(1).lower() != "a":
@@ -104,26 +107,34 @@ def _join(before: str, value: str, after: str) -> tuple[str, str, str]:
         else:
             # "a {segment} firm" + "Accounting and CPA firms": the template's word agrees with its article
             value = rest
-    article = _ARTICLE_BEFORE.search(before)
-    if article:
-        target = value or after
-        chosen = indefinite_article(target)
-        if article.group(1)[0].isupper():
-            chosen = chosen.capitalize()
-        before = before[: article.start(1)] + chosen + " "
+    before = _with_article(before, value, after)
     if value and _SENTENCE_END.search(before):
         value = value[0].upper() + value[1:]
     return before, value, after
 
 
-def render_template(template: str, values: Mapping[str, str]) -> str:
-    """``template`` with its ``{name}`` placeholders filled from ``values``, joined as English."""
+def _with_article(before: str, value: str, after: str) -> str:
+    """``before`` with a trailing "a"/"an" that agrees with what follows it."""
+    article = _ARTICLE_BEFORE.search(before)
+    if not article:
+        return before
+    chosen = indefinite_article(value or after)
+    if article.group(1)[0].isupper():
+        chosen = chosen.capitalize()
+    return before[: article.start(1)] + chosen + " "
+
+
+def render_template(
+    template: str, values: Mapping[str, str], as_written: Collection[str] = ("seller", "evidence")
+) -> str:
+    """``template`` with its ``{name}`` placeholders filled from ``values``, joined as English; the values
+    named in ``as_written`` (names, quotes) are kept exactly as given."""
     parts = _PLACEHOLDER.split(template)  # literal, name, literal, name, ..., literal
     texts = parts[0::2]
     names = parts[1::2]
     filled = [values[name] for name in names]
     for i in range(len(names)):
-        texts[i], filled[i], texts[i + 1] = _join(texts[i], filled[i], texts[i + 1])
+        texts[i], filled[i], texts[i + 1] = _join(texts[i], filled[i], texts[i + 1], names[i] in as_written)
     out = "".join(t + v for t, v in zip(texts, [*filled, ""], strict=True))
     return re.sub(r"\s{2,}", " ", out).strip()
 

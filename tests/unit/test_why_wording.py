@@ -127,6 +127,13 @@ def test_a_value_that_ends_in_the_templates_noun_says_it_once() -> None:
         "Fleet telematics is easy for an independent hotels lead."
 
 
+def test_a_company_name_and_a_quote_are_kept_as_written() -> None:
+    values = {"seller": "ezyVet Cloud Tools", "offering": "practice software", "segment": "vet clinics",
+              "evidence": '"tools for vet clinics"'}
+    assert render_template("{seller} tools help. It is a {seller} deal. The site says {evidence} tools.", values) == \
+        'ezyVet Cloud Tools tools help. It is an ezyVet Cloud Tools deal. The site says "tools for vet clinics" tools.'
+
+
 def test_every_why_template_reads_as_english_for_odd_names_and_every_market_name() -> None:
     base = kb()
     specs = sorted(base.data_points.values(), key=lambda s: s.key)
