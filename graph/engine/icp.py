@@ -18,7 +18,7 @@ from graph.knowledge.models import SizeBand
 from graph.schemas import ICP, Company, Evidence, ResolvedICP
 from graph.state import MarketSignals, Scored
 
-__all__ = ["resolve_icp", "targeting_for"]
+__all__ = ["resolve_icp", "targeting_for", "user_provided"]
 
 MIN_VERTICAL = 0.15
 SEGMENT_LABELS = {
@@ -100,6 +100,17 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
     return market.model_copy(update={"verticals": _relative(verticals, 0.45)[:5],
                                      "categories": _relative(market.categories, 0.6)[:3],
                                      "icp_driven": icp_driven})
+
+
+def user_provided(icp: ResolvedICP | None, field: str) -> list[str]:
+    """The values of a list field (technologies, geographies...) that the user wrote in the ICP.
+
+    A provided ICP's silent fields are filled from inference and listed in ``inferred_fields``: those
+    describe the seller's site, not the team's leads, and must never weigh as what the user said."""
+    if icp is None or icp.source != "provided" or field in icp.inferred_fields:
+        return []
+    values = getattr(icp, field)
+    return [v for v in values if isinstance(v, str)]
 
 
 def _relative(items: list[Scored], keep: float) -> list[Scored]:

@@ -18,7 +18,7 @@ from typing import get_args
 
 from graph.engine.llm_models import AnalysisDraft, DraftSource, SectionDraft
 from graph.engine.select import Candidate, spec_fields
-from graph.engine.text import normalize
+from graph.engine.text import contains_words, normalize
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import ValueType
 from graph.schemas import ICP, Company, DataPoint, Evidence, ResolvedICP, Section, Warning
@@ -75,7 +75,7 @@ def corpus_of(site: SiteSnapshot | None, extra: Iterable[str] = ()) -> str:
 
 def quoted(snippet: str | None, corpus: str) -> bool:
     text = normalize(neutralize(snippet or "")).strip(_QUOTES)
-    return len(text) >= MIN_QUOTE and text in corpus
+    return len(text) >= MIN_QUOTE and text in corpus and contains_words(corpus, text)
 
 
 class Grounding:
@@ -193,7 +193,8 @@ def _rerank(ids: Sequence[str], catalog: Sequence[Scored], known: Iterable[str],
 
 
 def _present(values: Sequence[str], corpus: str, limit: int) -> list[str]:
-    return [v.strip() for v in dict.fromkeys(values) if v.strip() and normalize(v) in corpus][:limit]
+    # whole words: an integration "Square" is not on a site that only names "Squarespace"
+    return [v.strip() for v in dict.fromkeys(values) if v.strip() and contains_words(corpus, v)][:limit]
 
 
 def ground_analysis(

@@ -115,9 +115,13 @@ def _candidate_line(c: Candidate) -> str:
 def _icp_view(icp: ResolvedICP | None) -> dict[str, Any]:
     if icp is None:
         return {}
-    return {"source": icp.source, "industries": icp.industries[:8], "company_size": icp.company_size,
+    view = {"source": icp.source, "industries": icp.industries[:8], "company_size": icp.company_size,
             "geographies": icp.geographies[:6], "buyer_titles": icp.buyer_titles[:8],
             "technologies": icp.technologies[:10], "notes": _clip(icp.notes, 300)}
+    if icp.source == "provided" and icp.inferred_fields:
+        # the fields we filled from the seller's site: the user did not say them
+        view["inferred_fields"] = icp.inferred_fields
+    return view
 
 
 def section_messages(

@@ -1,19 +1,29 @@
-"""Rank the knowledge base's data points for one seller and one section, and write each ``why``.
+"""Rank the knowledge base's data points for one seller and one section (each ``why`` is written by
+:mod:`graph.engine.wording`).
 
 relevance(dp) = max over the targeted verticals and the seller's categories of that market's score when
 the market claims the data point (``applies_to`` or its own ``data_points`` list), a small prior for
 generic data points, plus a bonus when the seller's own site mentions the data point's signals; times
 the data point's weight. A market that excludes a data point removes it.
+
+A category sells into several markets and claims the data points of each (fleet telematics: trucking's
+power units and home services' technician counts); when the category serves one of the seller's
+targeted markets and the data point is written only for others, the category's claim counts for little
+(not for a horizontal seller, whose market is every industry).
+Technologies count only when the user wrote them in the ICP (never the ones inferred from the site),
+and name a data point only as whole words (a brand only where it is capitalised: "Square" is not in
+"square feet").
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graph.engine.text import PhraseMatcher, Zone, matcher_for, normalize, snippet_around
+from graph.engine.icp import user_provided
+from graph.engine.text import PhraseMatcher, Zone, matcher_for, names_term, normalize, snippet_around
+from graph.engine.wording import write_why
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import DataPointSpec
 from graph.schemas import Company, DataPoint, ResolvedICP
@@ -26,33 +36,49 @@ MOTION_PRIOR = 0.45
 SIGNAL_BONUS = 0.15
 ICP_TECH_BONUS = 0.35
 MIN_SCORE = 0.12
+OTHER_MARKET_SCALE = 0.3  # a category's claim on a data point written for markets the seller does not target
 
 
 @dataclass
 class Candidate:
     spec: DataPointSpec
     score: float
-    reason: str  # the market that pulled it in, for the why
+    reason: str  # the market (vertical or category) that pulled it in
     evidence: str | None = None
+    segment: str = ""  # the lead's market the why speaks of: the targeted vertical that claims it, if any
+    icp_technology: str | None = None  # the technology of the user's ICP that names it
 
 
-def _market_relevance(spec: DataPointSpec, kb: KnowledgeBase, targeting: MarketSignals) -> tuple[float, str]:
-    best, reason = 0.0, ""
+def _market_relevance(
+    spec: DataPointSpec, kb: KnowledgeBase, targeting: MarketSignals, markets: set[str]
+) -> tuple[float, str, str]:
+    """(relevance, the market that pulled it in, the targeted vertical that claims it).
+
+    ``markets`` are the verticals the data point is written for (empty for one that fits any market)."""
+    best, reason, segment = 0.0, "", ""
     for v in targeting.verticals:
         vertical = kb.verticals[v.id]
         claims = spec.key in vertical.data_points or v.id in spec.applies_to.verticals
         if claims and v.score > best:
-            best, reason = v.score, vertical.name
+            best, reason, segment = v.score, vertical.name, vertical.name
+    targeted = {v.id for v in targeting.verticals}
+    # written only for markets the seller does not target (a horizontal seller's market is every industry)
+    elsewhere = bool(markets) and not markets & targeted and not targeting.horizontal
     for c in targeting.categories[:3]:
         category = kb.categories[c.id]
         claims = spec.key in category.data_points or c.id in spec.applies_to.categories
-        if claims and c.score > best:
-            best, reason = c.score, category.name
+        # a category that serves the seller's market (fleet telematics: trucking) claims this data point for
+        # another of its markets (home services' technicians); for a market the category does not
+        # anticipate (a pharmacy POS) its claims are the best guess there is
+        other_market = elsewhere and bool(targeted & set(category.typical_verticals))
+        score = c.score * (OTHER_MARKET_SCALE if other_market else 1.0)
+        if claims and score > best:
+            best, reason = score, category.name
     if spec.applies_to.motions and set(spec.applies_to.motions) & set(targeting.motions):
         best = max(best, MOTION_PRIOR)
     if spec.applies_to.any and best < GENERIC_PRIOR:
         best, reason = GENERIC_PRIOR, reason or "generic"
-    return best, reason
+    return best, reason, segment
 
 
 def _excluded(kb: KnowledgeBase, targeting: MarketSignals) -> set[str]:
@@ -78,6 +104,26 @@ class _SectionIndex:
     by_motion: dict[str, set[str]]
     generic: set[str]
     signals: PhraseMatcher
+    markets: dict[str, set[str]]  # data point key → the verticals that claim it (the markets it is written for)
+    brands: frozenset[str]  # the tool names the knowledge base knows, normalized: proper nouns
+
+
+def _brands(kb: KnowledgeBase) -> frozenset[str]:
+    tools = [t for v in kb.verticals.values() for t in v.incumbent_tools]
+    tools += [t for c in kb.categories.values() for t in (*c.competitors, *c.complements)]
+    return frozenset(normalize(t) for t in tools if t[:1].isupper() or t[:1].isdigit())
+
+
+def _is_brand(term: str, brands: frozenset[str]) -> bool:
+    """A tool's name rather than a kind of tool: known to the knowledge base, or cased like one (HubSpot,
+    ADP; not "Point of Sale", a title-cased kind of tool)."""
+    return normalize(term) in brands or any(any(c.isupper() for c in word[1:]) for word in term.split())
+
+
+def _named_by(spec: DataPointSpec, technologies: Sequence[tuple[str, bool]]) -> str | None:
+    """The first of the ICP's (technology, is a brand) pairs that the data point's name or description names."""
+    text = f"{spec.name} {spec.description}"
+    return next((term for term, brand in technologies if names_term(text, term, brand=brand)), None)
 
 
 _SECTION_INDEXES: dict[tuple[int, str], _SectionIndex] = {}
@@ -101,7 +147,11 @@ def _section_index(kb: KnowledgeBase, section: str) -> _SectionIndex:
             by_motion.setdefault(motion, set()).add(spec.key)
     generic = {s.key for s in specs if s.applies_to.any}
     signals = matcher_for(tuple(sorted({p for s in specs for p in s.signals})))
-    index = _SectionIndex(kb, specs, by_vertical, by_category, by_motion, generic, signals)
+    markets: dict[str, set[str]] = {}
+    for vid, claimed in by_vertical.items():
+        for key in claimed:
+            markets.setdefault(key, set()).add(vid)
+    index = _SectionIndex(kb, specs, by_vertical, by_category, by_motion, generic, signals, markets, _brands(kb))
     _SECTION_INDEXES[(id(kb), section)] = index
     return index
 
@@ -118,7 +168,8 @@ def rank_candidates(
     found: set[str] = set()
     for zone in zones:
         found.update(index.signals.count(zone.text))
-    icp_tech = [normalize(t) for t in (icp.technologies if icp and icp.source == "provided" else [])]
+    # only the technologies the user wrote: the ones inferred from the site never gain their weight
+    icp_tech = [(t, _is_brand(t, index.brands)) for t in user_provided(icp, "technologies") if t.strip()]
     # only the data points some targeted market (or a motion, or genericity) claims can score above 0;
     # with ICP technologies every data point of the section may be named by them
     pool: set[str] = set(index.generic)
@@ -130,14 +181,14 @@ def rank_candidates(
         pool |= index.by_motion.get(motion, set())
     specs = [s for s in index.specs if (icp_tech or s.key in pool) and s.key not in excluded]
 
+    rows = [(spec, *_market_relevance(spec, kb, targeting, index.markets.get(spec.key, set())),
+             _named_by(spec, icp_tech)) for spec in specs]
+    lifted = _lifted_by_icp([(spec, relevance, named) for spec, relevance, _r, _s, named in rows], index.markets)
     out: list[Candidate] = []
-    for spec in specs:
-        relevance, reason = _market_relevance(spec, kb, targeting)
-        text = normalize(f"{spec.name} {spec.description}")
-        named_by_icp = bool(icp_tech) and any(t and t in text for t in icp_tech)
-        if named_by_icp:
+    for spec, relevance, reason, segment, named in rows:
+        if spec.key in lifted:
             # the team said its leads run this: it is relevant whatever the site suggested
-            relevance, reason = max(relevance, 0.3) + ICP_TECH_BONUS, reason or "your ICP"
+            relevance, reason = max(relevance, 0.3) + ICP_TECH_BONUS, reason or "ICP technologies"
         if relevance <= 0:
             continue
         evidence = None
@@ -147,9 +198,29 @@ def rank_candidates(
             evidence = next((snippet_around(z.text, hit) for z in zones if snippet_around(z.text, hit)), None)
         score = relevance * spec.weight
         if score >= MIN_SCORE:
-            out.append(Candidate(spec=spec, score=round(score, 4), reason=reason, evidence=evidence))
+            out.append(Candidate(spec=spec, score=round(score, 4), reason=reason, evidence=evidence,
+                                 segment=segment, icp_technology=named if spec.key in lifted else None))
     out.sort(key=lambda c: (-c.score, c.spec.key))
     return out
+
+
+def _lifted_by_icp(rows: Sequence[tuple[DataPointSpec, float, str | None]], markets: dict[str, set[str]]) -> set[str]:
+    """The data points an ICP technology lifts, from (spec, market relevance, the technology naming it).
+
+    A technology lifts the data points of the seller's own markets that name it ("Square" → a brewery's
+    taproom POS). Only where none does is one more brought in, the weightiest that no particular market
+    owns, so the named tool is covered without pulling in another market's data points (a restaurant's
+    or a salon's POS for a brewery).
+    """
+    lifted = {spec.key for spec, relevance, named in rows if named and relevance > 0}
+    covered = {named for _spec, relevance, named in rows if named and relevance > 0}
+    stray: dict[str, DataPointSpec] = {}
+    for spec, _relevance, named in rows:
+        if named and named not in covered and not markets.get(spec.key):
+            best = stray.get(named)
+            if best is None or (-spec.weight, spec.key) < (-best.weight, best.key):
+                stray[named] = spec
+    return lifted | {spec.key for spec in stray.values()}
 
 
 def _priority(rank: int, total: int, score: float, top: float) -> str:
@@ -158,26 +229,6 @@ def _priority(rank: int, total: int, score: float, top: float) -> str:
     if rank < math.ceil(total * 0.7) and score >= 0.25 * top:
         return "should"
     return "nice"
-
-
-def soft_lower(text: str) -> str:
-    """Lower-case for use mid-sentence, keeping acronyms and brand casing (ELD, QuickBooks, POS)."""
-    return " ".join(w if (w[1:] and any(c.isupper() for c in w[1:])) else w.lower() for w in text.split())
-
-
-_ARTICLE = re.compile(r"\b([Aa]) (?=[aeioAEIO])")
-
-
-def write_why(candidate: Candidate, company: Company, kb: KnowledgeBase, targeting: MarketSignals) -> str:
-    segment = candidate.reason if candidate.reason and candidate.reason != "generic" else (
-        kb.verticals[targeting.verticals[0].id].name if targeting.verticals else "target")
-    offering = soft_lower(company.offering or "its product")
-    evidence = f'"{candidate.evidence}"' if candidate.evidence else ""
-    why = candidate.spec.why.format(seller=company.name or "The seller", offering=offering,
-                                    segment=soft_lower(segment), evidence=evidence)
-    if candidate.evidence and "{evidence}" not in candidate.spec.why:
-        why += f' The site says: "{candidate.evidence}"'
-    return _ARTICLE.sub(lambda m: f"{m.group(1)}n ", why.strip())
 
 
 INTEGRATION_KEY = "integrated_tools_in_use"

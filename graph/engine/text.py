@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["PhraseMatcher", "Zone", "normalize", "snippet_around"]
+__all__ = ["PhraseMatcher", "Zone", "contains_words", "names_term", "normalize", "snippet_around"]
 
 _WS = re.compile(r"\s+")
 SMALL_SET = 16  # phrase sets up to this size are prefiltered with substring searches
@@ -40,7 +40,7 @@ class Zone:
 
 @dataclass
 class PhraseMatcher:
-    """Finds which of many phrases occur in texts, on word boundaries, in one pass per text."""
+    """Finds which of many phrases occur in texts, as whole words, in one pass per text."""
 
     phrases: tuple[str, ...]
     _regex: re.Pattern[str] = field(init=False, repr=False)
@@ -49,7 +49,8 @@ class PhraseMatcher:
     def __post_init__(self) -> None:
         unique = {normalize(p) for p in self.phrases if p.strip()}
         body = _trie_pattern(unique) if unique else r"(?!x)x"
-        self._regex = re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
+        # \w is Unicode-aware: a phrase never matches inside a word, accented ones included ("pos" in "posé")
+        self._regex = re.compile(rf"(?<!\w)(?:{body})(?!\w)")
         # a few phrases are cheaper to rule out with substring searches (C, memchr) than with a regex
         # scan; most texts contain none of them. Only a text with a substring hit is scanned.
         self._literals = tuple(unique) if len(unique) <= SMALL_SET else None
@@ -90,6 +91,35 @@ def _trie_pattern(phrases: set[str]) -> str:
     return render(trie)
 
 
+def _unify(text: str) -> str:
+    """``normalize`` without lower-casing: the same offsets, the case kept (brand names are capitalised)."""
+    text = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
+    return _WS.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=4096)
+def _term_pattern(term: str) -> re.Pattern[str]:
+    # \w is Unicode-aware: "Square" is not found in "Squarespace", "square" not in "squared" or "carré"
+    return re.compile(rf"(?<!\w){re.escape(normalize(term))}(?!\w)", re.I)
+
+
+def contains_words(text: str, phrase: str) -> bool:
+    """Whether ``phrase`` occurs in ``text`` as whole words (case-insensitive), never inside a word."""
+    return bool(phrase.strip()) and _term_pattern(phrase).search(normalize(text)) is not None
+
+
+def names_term(text: str, term: str, *, brand: bool) -> bool:
+    """Whether ``text`` names ``term`` as whole words.
+
+    A brand ("Square", "Toast", "Front") is a proper noun that is often also a common word: only an
+    occurrence written with a capital (or a digit) names it, so "net rentable square feet" does not
+    name the POS vendor. A generic term ("payroll") matches in any case.
+    """
+    if not term.strip():
+        return False
+    return any(not brand or not m.group(0)[0].islower() for m in _term_pattern(term).finditer(_unify(text)))
+
+
 @lru_cache(maxsize=64)
 def matcher_for(phrases: tuple[str, ...]) -> PhraseMatcher:
     return PhraseMatcher(phrases)
@@ -100,7 +130,7 @@ def snippet_around(text: str, phrase: str, width: int = 90) -> str:
 
     The search stays within one line (a block of the page), so a snippet never runs across sections.
     """
-    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(normalize(phrase))}(?![a-z0-9])")
+    pattern = re.compile(rf"(?<!\w){re.escape(normalize(phrase))}(?!\w)")
     for line in text.splitlines() or [text]:
         norm = normalize(line)
         m = pattern.search(norm)

@@ -17,6 +17,7 @@ from graph.engine.analysis import SellerAnalysis, analyze_seller, site_zones
 from graph.engine.icp import resolve_icp
 from graph.engine.plan import plan_collection, plan_sources
 from graph.engine.select import select_section
+from graph.engine.wording import short_name
 from graph.knowledge import KnowledgeBase, load_knowledge
 from graph.schemas import ICP, CollectionMethod, DataPoint, ResolvedICP, SourceRecommendation
 from graph.state import MarketSignals
@@ -260,6 +261,7 @@ def test_every_why_is_tied_to_this_seller(name: str, kb: KnowledgeBase) -> None:
     run = inferred(name)
     company = run.analysis.company
     anchors = [company.name, company.offering, *(kb.verticals[v.id].name for v in run.targeting.verticals),
+               *(short_name(kb.verticals[v.id].name) for v in run.targeting.verticals),
                *(kb.categories[c.id].name for c in run.targeting.categories)]
     for dp in (dp for dps in run.sections.values() for dp in dps):
         why = dp.why.lower()
