@@ -1,4 +1,4 @@
-"""``Annotated`` dependencies: settings, the runner, the request id and API-key auth.
+"""``Annotated`` dependencies: settings, the runner, the request id, API-key auth and the tenant.
 
 The long-lived objects (settings, run cache, runner) are created once by the app's lifespan and kept on
 ``app.state``; these dependencies only hand them out. They are ``async def`` on purpose: FastAPI runs a
@@ -25,6 +25,7 @@ __all__ = [
     "RequestIdDep",
     "RunnerDep",
     "SettingsDep",
+    "TenantDep",
     "require_api_key",
 ]
 
@@ -66,18 +67,29 @@ async def require_api_key(
     settings: Annotated[Settings, Depends(get_app_settings)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
     api_key: Annotated[str | None, Security(_api_key)] = None,
-) -> None:
-    """When ``BLUEPRINT_API_KEYS`` is set, require one of them as a Bearer token or an ``X-API-Key``."""
+) -> str | None:
+    """When ``BLUEPRINT_API_KEYS`` is set, require one of them as a Bearer token or an ``X-API-Key``.
+
+    Returns the key that matched (``None`` without keys), for :func:`get_tenant` only."""
     if not settings.api_keys:
-        return
+        return None
     keys = [k.get_secret_value().encode() for k in settings.api_keys]
     offered = [c for c in (bearer.credentials if bearer else None, api_key) if c]
     if not offered:
         raise Unauthorized(
             "An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`."
         )
-    if not any(_matches(candidate, keys) for candidate in offered):
-        raise Unauthorized("The API key is not valid.")
+    for candidate in offered:
+        if _matches(candidate, keys):
+            return candidate
+    raise Unauthorized("The API key is not valid.")
+
+
+async def get_tenant(
+    api_key: Annotated[str | None, Depends(require_api_key)], runner: Annotated[BlueprintRunner, Depends(get_runner)]
+) -> str | None:
+    """Whose request this is (graph/tenancy.py): the tenant id of the key, ``None`` without keys."""
+    return None if api_key is None else await runner.tenant_for(api_key)
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
@@ -85,3 +97,4 @@ RunnerDep = Annotated[BlueprintRunner, Depends(get_runner)]
 CacheDep = Annotated[RunCache, Depends(get_cache)]
 RequestIdDep = Annotated[str, Depends(get_request_id)]
 AuthDep = Depends(require_api_key)
+TenantDep = Annotated[str | None, Depends(get_tenant)]
