@@ -64,15 +64,17 @@ def _matches(candidate: str, keys: list[bytes]) -> bool:
 
 
 async def require_api_key(
+    request: Request,
     settings: Annotated[Settings, Depends(get_app_settings)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
     api_key: Annotated[str | None, Security(_api_key)] = None,
-) -> str | None:
+) -> None:
     """When ``BLUEPRINT_API_KEYS`` is set, require one of them as a Bearer token or an ``X-API-Key``.
 
-    Returns the key that matched (``None`` without keys), for :func:`get_tenant` only."""
+    The key's tenant (graph/tenancy.py) is left on ``request.state.tenant`` for :func:`get_tenant`."""
     if not settings.api_keys:
-        return None
+        request.state.tenant = None
+        return
     keys = [k.get_secret_value().encode() for k in settings.api_keys]
     offered = [c for c in (bearer.credentials if bearer else None, api_key) if c]
     if not offered:
@@ -81,15 +83,21 @@ async def require_api_key(
         )
     for candidate in offered:
         if _matches(candidate, keys):
-            return candidate
+            runner: BlueprintRunner = request.app.state.runner
+            request.state.tenant = await runner.tenant_for(candidate)
+            return
     raise Unauthorized("The API key is not valid.")
 
 
-async def get_tenant(
-    api_key: Annotated[str | None, Depends(require_api_key)], runner: Annotated[BlueprintRunner, Depends(get_runner)]
-) -> str | None:
-    """Whose request this is (graph/tenancy.py): the tenant id of the key, ``None`` without keys."""
-    return None if api_key is None else await runner.tenant_for(api_key)
+async def get_tenant(request: Request) -> str | None:
+    """Whose request this is: the tenant id of its API key, ``None`` without keys (one tenant).
+
+    Set by :func:`require_api_key`, which every ``/v1`` route runs first (a router dependency). It is not
+    a sub-dependency here on purpose: FastAPI would walk its sub-dependencies again on every request."""
+    if not hasattr(request.state, "tenant"):
+        raise Unauthorized("An API key is required.")  # a route without the auth dependency: refuse
+    tenant: str | None = request.state.tenant
+    return tenant
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
