@@ -49,6 +49,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 PUBLIC_SCOPE = "public"
+MIN_SECRET_CHARS = 32
 SECRET_RETRY_S = 30.0  # how long a made-up secret is used before the cache is asked again
 # options that say how to run, not what the caller knows: a request with only these is public
 _PUBLIC_OPTIONS = frozenset({"engine", "max_data_points", "providers", "cache", "credit_budget"})
@@ -84,7 +85,11 @@ def may_read(entry: IdEntry, tenant: str | None, *, share_public: bool) -> bool:
 def resolve_server_secret(settings: Settings, cache: RunCache | None) -> tuple[bytes, bool]:
     """The secret and whether it is durable (configured, or kept by the cache). Blocking (cache I/O)."""
     if settings.server_secret is not None:
-        return settings.server_secret.get_secret_value().encode(), True
+        configured = settings.server_secret.get_secret_value()
+        if len(configured) < MIN_SECRET_CHARS:  # not refused: a settings error would print the value
+            log.warning("BLUEPRINT_SERVER_SECRET is shorter than %d characters: blueprint ids are only as "
+                        "hard to guess as it is", MIN_SECRET_CHARS)
+        return configured.encode(), True
     kept = cache.server_secret() if cache is not None else None
     if kept is not None:
         return kept, True
