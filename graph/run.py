@@ -136,7 +136,8 @@ class BlueprintRunner:
         if mode == "use" and cache is not None:
             hit = await asyncio.to_thread(cache.get, key)
             if hit is not None:
-                started = {"blueprint_id": blueprint_id, "cache": "hit", "engine": resolved}
+                # the stored id: one made under an earlier server secret is still the one GET finds
+                started = {"blueprint_id": hit.get("blueprint_id", blueprint_id), "cache": "hit", "engine": resolved}
                 yield {"event": "run_started", "data": started}
                 yield {"event": "blueprint", "data": _as_hit(hit)}
                 yield {"event": "done", "data": {}}
