@@ -226,6 +226,7 @@ def server_env(workdir: Path, llm: OpenAIStandIn, providers: SlowProviders) -> d
     env.update({
         "BLUEPRINT_ALLOW_PRIVATE_HOSTS": "127.0.0.1",
         "BLUEPRINT_CACHE_DIR": str(workdir / "cache"),
+        "BLUEPRINT_REFRESH_INTERVAL_S": "0",  # cold runs repeat `refresh` on one request on purpose
         "OPENAI_BASE_URL": llm.base_url,
         "OPENAI_API_KEY": "sk-bench-not-a-key",
         "APOLLO_API_KEY": APOLLO_KEY,

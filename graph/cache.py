@@ -1,7 +1,9 @@
 """The run cache: whole blueprints memoized in diskcache, JSON only (never pickle).
 
 Values are stored as JSON strings under ``run:<key>`` with the TTL from settings, and an index
-``id:<blueprint_id>`` → key lets ``GET /v1/campaigns/enrichment/{id}`` find them. A cross-process lock
+``id:<blueprint_id>`` → ``{key, owner, shared}`` lets ``GET /v1/campaigns/enrichment/{id}`` find them
+and check who may read them (:mod:`graph.tenancy`). The server secret lives beside the database, in
+the file ``server-secret``, so ``cache clear`` keeps it. A cross-process lock
 (atomic ``add``) lets several server workers run one identical request once. A cache folder that
 cannot be opened or written disables the cache with one warning; it never fails a request.
 
@@ -14,8 +16,11 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import sqlite3
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +30,33 @@ import orjson
 if TYPE_CHECKING:
     from graph.settings import Settings
 
-__all__ = ["AsyncPageCache", "AsyncResponseCache", "RunCache", "open_run_cache"]
+__all__ = ["AsyncPageCache", "AsyncResponseCache", "IdEntry", "RunCache", "open_run_cache"]
 
 log = logging.getLogger(__name__)
 CACHE_ERRORS = (OSError, sqlite3.Error, diskcache.Timeout)
+SECRET_FILE = "server-secret"
+SECRET_BYTES = 32
+
+
+@dataclass(frozen=True)
+class IdEntry:
+    """Where a blueprint id points: its run key, the tenant that made it, whether it is shared."""
+
+    key: str
+    owner: str | None = None
+    shared: bool = False
+
+    def dumps(self) -> str:
+        return orjson.dumps({"key": self.key, "owner": self.owner, "shared": self.shared}).decode()
+
+    @classmethod
+    def loads(cls, raw: object) -> IdEntry | None:
+        if not isinstance(raw, str):
+            return None
+        if not raw.startswith("{"):
+            return cls(key=raw)  # written before tenancy: nobody's in particular
+        data = orjson.loads(raw)
+        return cls(key=str(data["key"]), owner=data.get("owner"), shared=bool(data.get("shared")))
 
 
 class RunCache:
@@ -87,14 +115,19 @@ class RunCache:
         raw = self._safe("get", f"run:{key}")
         return orjson.loads(raw) if isinstance(raw, str) else None  # orjson: a hit parses a large blueprint
 
-    def set(self, key: str, blueprint: dict[str, Any]) -> None:
+    def set(self, key: str, blueprint: dict[str, Any], *, owner: str | None = None, shared: bool = False) -> None:
         blob = orjson.dumps(blueprint).decode()  # ~10x faster than json.dumps on a ~60 KiB blueprint
-        items = {f"run:{key}": blob, f"id:{blueprint['blueprint_id']}": key}
+        entry = IdEntry(key=key, owner=owner, shared=shared).dumps()
+        items = {f"run:{key}": blob, f"id:{blueprint['blueprint_id']}": entry}
         self._safe(lambda cache: _set_many(cache, items, self.ttl_s or None))
 
+    def lookup_id(self, blueprint_id: str) -> IdEntry | None:
+        return IdEntry.loads(self._safe("get", f"id:{blueprint_id}"))
+
     def get_by_id(self, blueprint_id: str) -> dict[str, Any] | None:
-        key = self._safe("get", f"id:{blueprint_id}")
-        return self.get(key) if isinstance(key, str) else None
+        """Whoever owns it (administration; the API checks the owner with :meth:`lookup_id`)."""
+        entry = self.lookup_id(blueprint_id)
+        return self.get(entry.key) if entry is not None else None
 
     # ── cross-process run lock ──
     def try_lock(self, key: str, ttl_s: float) -> bool:
@@ -123,6 +156,31 @@ class RunCache:
 
     def set_json(self, key: str, value: dict[str, Any], ttl_s: int) -> None:
         self._safe("set", f"json:{key}", json.dumps(value, separators=(",", ":")), expire=ttl_s or None)
+
+    # ── tenancy: the server secret and the refresh window ──
+    def server_secret(self) -> bytes | None:
+        """The secret kept in the cache folder, made on first use; ``None`` when the folder is unusable."""
+        if self._open() is None:
+            return None
+        try:
+            return _read_or_create_secret(self.directory / SECRET_FILE)
+        except OSError as exc:
+            log.warning("cannot keep the server secret in %s: %s", self.directory, exc)
+            return None
+
+    def claim_refresh(self, name: str, window_s: float) -> float:
+        """Start a refresh window for ``name``: 0 when claimed (or the cache is unusable, then nothing
+        is shared to protect), else the seconds until the current window ends."""
+        def claim(cache: diskcache.Cache) -> float:
+            for _ in range(2):  # a window that ends between add and get is claimed on the second try
+                if cache.add(f"refresh:{name}", time.time() + window_s, expire=window_s):
+                    return 0.0
+                ends = cache.get(f"refresh:{name}")
+                if isinstance(ends, int | float):
+                    return max(0.0, float(ends) - time.time())
+            return 0.0
+
+        return float(self._safe(claim) or 0.0)
 
     # ── admin ──
     def stats(self) -> dict[str, Any]:
@@ -162,6 +220,32 @@ class AsyncPageCache:
 
     async def set(self, url: str, html: str) -> None:
         await asyncio.to_thread(self._cache.set_page, url, html)
+
+
+def _read_or_create_secret(path: Path) -> bytes | None:
+    """Read the secret; the first process to need it writes it whole (a temporary file linked into
+    place: workers starting together all end up with the one that won)."""
+    for _ in range(2):
+        try:
+            text = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            pass
+        else:
+            if len(text) < 2 * SECRET_BYTES:
+                log.warning("ignoring the server secret in %s: too short", path)
+                return None
+            return text.encode()
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(SECRET_BYTES))
+        try:
+            os.link(draft, path)  # atomic, and fails when another process was first
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return None
 
 
 def _set_many(cache: diskcache.Cache, items: dict[str, Any], expire: int | None) -> None:

@@ -1,7 +1,8 @@
 """The run cache on Redis, for several replicas on several machines (``BLUEPRINT_CACHE_URL=redis://...``).
 
 Same surface and guarantees as :class:`graph.cache.RunCache` (which stays the default): JSON strings
-only (never pickle), blueprints under ``run:<key>`` with the run TTL, an ``id:<blueprint_id>`` index,
+only (never pickle), blueprints under ``run:<key>`` with the run TTL, an ``id:<blueprint_id>`` index
+(its owner included), the server secret under ``server-secret`` (set once, kept by ``clear``),
 fetched pages under ``page:<url>`` with the page TTL, and a cross-replica run lock taken with
 ``SET lock:<key> <token> NX PX <ttl>`` so identical requests spread over replicas run the graph once.
 Every key lives under a prefix, so ``clear`` never touches other data in a shared Redis database.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -30,7 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 import redis
 
-from graph.cache import RunCache
+from graph.cache import SECRET_BYTES, IdEntry, RunCache
 
 __all__ = ["RedisRunCache", "redact_url"]
 
@@ -139,22 +141,26 @@ class RedisRunCache(RunCache):
         raw = self._call("get", self._k("run", key))
         return orjson.loads(raw) if isinstance(raw, str | bytes) else None
 
-    def set(self, key: str, blueprint: dict[str, Any]) -> None:
+    def set(self, key: str, blueprint: dict[str, Any], *, owner: str | None = None, shared: bool = False) -> None:
         blob = orjson.dumps(blueprint).decode()  # ~10x faster than json.dumps on a ~60 KiB blueprint
+        entry = IdEntry(key=key, owner=owner, shared=shared).dumps()
         client = self._redis()
         if client is None:
             return
         try:
             with client.pipeline(transaction=True) as pipe:  # blueprint and its id index together
                 pipe.set(self._k("run", key), blob, ex=self._ttl(self.ttl_s))
-                pipe.set(self._k("id", blueprint["blueprint_id"]), key, ex=self._ttl(self.ttl_s))
+                pipe.set(self._k("id", blueprint["blueprint_id"]), entry, ex=self._ttl(self.ttl_s))
                 pipe.execute()
         except redis.RedisError as exc:
             self._failed(exc)
 
+    def lookup_id(self, blueprint_id: str) -> IdEntry | None:
+        return IdEntry.loads(self._call("get", self._k("id", blueprint_id)))
+
     def get_by_id(self, blueprint_id: str) -> dict[str, Any] | None:
-        key = self._call("get", self._k("id", blueprint_id))
-        return self.get(key) if isinstance(key, str) else None
+        entry = self.lookup_id(blueprint_id)
+        return self.get(entry.key) if entry is not None else None
 
     # ── cross-replica run lock ──
     def try_lock(self, key: str, ttl_s: float) -> bool:
@@ -196,6 +202,29 @@ class RedisRunCache(RunCache):
     def set_json(self, key: str, value: dict[str, Any], ttl_s: int) -> None:
         self._call("set", self._k("json", key), json.dumps(value, separators=(",", ":")), ex=self._ttl(ttl_s))
 
+    # ── tenancy: the server secret and the refresh window ──
+    def _secret_key(self) -> str:
+        return f"{self.prefix}server-secret"
+
+    def server_secret(self) -> bytes | None:
+        """Set once by whichever replica comes first (``SET NX``), then read by all."""
+        self._call("set", self._secret_key(), secrets.token_hex(SECRET_BYTES), nx=True)
+        value = self._call("get", self._secret_key())
+        return value.encode() if isinstance(value, str) and len(value) >= 2 * SECRET_BYTES else None
+
+    def claim_refresh(self, name: str, window_s: float) -> float:
+        window_ms = max(1, int(window_s * 1000))
+        for _ in range(2):  # a window that ends between SET and PTTL is claimed on the second try
+            taken = self._call("set", self._k("refresh", name), "1", nx=True, px=window_ms)
+            if taken is None and self.disabled_reason is not None:
+                return 0.0  # Redis is down: nothing shared to protect
+            if taken:
+                return 0.0
+            left = self._call("pttl", self._k("refresh", name))
+            if isinstance(left, int) and left > 0:
+                return left / 1000
+        return 0.0
+
     # ── admin ──
     def _count(self, client: redis.Redis, kind: str) -> int:
         return sum(1 for _ in client.scan_iter(match=self._k(kind, "*"), count=500))
@@ -222,6 +251,8 @@ class RedisRunCache(RunCache):
         try:
             batch: list[str] = []
             for name in client.scan_iter(match=f"{self.prefix}*", count=500):
+                if name == self._secret_key():
+                    continue  # ids of the next blueprints stay as unguessable and as shared
                 batch.append(name)
                 if len(batch) >= 500:
                     removed += int(client.delete(*batch))

@@ -1,39 +1,35 @@
 """Stable identity of a run: the cache key and the blueprint id.
 
-Two requests that mean the same thing get the same key: scheme and host case, ``www.``, a trailing
-slash, tracking parameters and the order of sample domains do not matter; the ICP is hashed as
+The key is exactly what is fetched: the request's website is already in its fetched form
+(:func:`tools.urls.canonical_url`: tracking parameters dropped, default ports folded); here only the
+empty path and ``/`` fold (a client sends ``/`` for both). Scheme, a non-default port, ``www.``, the
+path and the other query parameters keep keys apart. Sample domains are sorted and the ICP is hashed as
 canonical JSON. The key also covers what changes the answer: engine, model, knowledge version, prompt
-files and the package version.
+files, the package version and, with API keys, whose blueprint it is (``scope``, see
+:mod:`graph.tenancy`). The blueprint id is an HMAC of the key with the server secret: it cannot be
+computed from the request by someone who lacks the secret.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from functools import lru_cache
 from importlib import metadata, resources
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
 from graph.schemas import EnrichmentRequest
+from tools.urls import canonical_url
 
 __all__ = ["blueprint_id_for", "normalize_website", "package_version", "prompts_digest", "run_key"]
 
-TRACKING_PARAMS = {"gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "ref", "_hsenc", "_hsmi", "igshid", "yclid"}
-
-
 @lru_cache(maxsize=4096)  # pure; a cache hit through HTTP computes it for every request
 def normalize_website(url: str) -> str:
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().rstrip(".")
-    if host.startswith("www."):
-        host = host[4:]
-    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                             if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS))
-    path = parts.path.rstrip("/")
-    return urlunsplit(("https" if parts.scheme.lower() in {"http", "https"} else parts.scheme.lower(),
-                       netloc, path, query, ""))
+    """The website part of the key: the fetched form, with an empty path written as ``/``."""
+    parts = urlsplit(canonical_url(url))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +61,9 @@ def _canonical(request: EnrichmentRequest) -> dict[str, object]:
     }
 
 
-def run_key(request: EnrichmentRequest, *, engine: str, model: str | None, knowledge_version: str) -> str:
+def run_key(
+    request: EnrichmentRequest, *, engine: str, model: str | None, knowledge_version: str, scope: str | None = None
+) -> str:
     payload = {
         "request": _canonical(request),
         "engine": engine,
@@ -73,9 +71,16 @@ def run_key(request: EnrichmentRequest, *, engine: str, model: str | None, knowl
         "knowledge": knowledge_version,
         "prompts": prompts_digest() if engine == "llm" else None,
         "package": package_version(),
+        **({"scope": scope} if scope is not None else {}),
     }
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def blueprint_id_for(key: str) -> str:
-    return f"bp_{key[:24]}"
+def blueprint_id_for(key: str, secret: bytes | None = None) -> str:
+    """With the server ``secret`` (every blueprint the runner stores): ``bp_`` and 128 bits of an HMAC
+    of the key, so nobody can compute an id offline. Without it (a graph run outside the runner, e.g.
+    LangGraph Studio, whose blueprint is stored nowhere): 96 bits of the key itself."""
+    if secret is None:
+        return f"bp_{key[:24]}"
+    digest = hmac.new(secret, b"blueprint\0" + key.encode(), hashlib.sha256).hexdigest()
+    return f"bp_{digest[:32]}"

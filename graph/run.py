@@ -12,6 +12,13 @@ goes away cancels the run only when nobody else is waiting on it. A run starts w
 the event after ``run_started``: a stream's first event is sent before the graph takes the event loop,
 and a client gone by then costs no run. Cached pages of the seller's site are reused only in cache mode
 ``use``; ``refresh`` and ``bypass`` read the site again.
+
+Tenancy (:mod:`graph.tenancy`): ``tenant`` (the HTTP API's key holder, ``None`` elsewhere) goes into
+the run key, so tenants share neither cache entries nor runs nor ids, and :meth:`find` answers a
+blueprint id only to whoever may read it. With ``refresh_interval_s`` (the server's
+``BLUEPRINT_REFRESH_INTERVAL_S``) a ``refresh`` that would start a run is refused with ``RateLimited``
+while the same tenant's previous refresh of the same blueprint is younger than the window; joining an
+identical refresh already running here costs nothing and is let through.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from graph.resources import Resources, open_resources, use_resources
 from graph.schemas import Blueprint, EnrichmentRequest
 from graph.settings import Settings, get_settings
 from graph.state import Context
+from graph.tenancy import PUBLIC_SCOPE, RefreshLimiter, ServerSecret, may_read, scope_for, tenant_id
 from tools.errors import BlueprintError, InvalidRequest
 
 __all__ = ["BlueprintRunner", "Event", "open_runner"]
@@ -90,10 +98,14 @@ class BlueprintRunner:
         cache: RunCache | None = None,
         resources: Resources | None = None,
         hot_ttl_s: float = 5.0,
+        refresh_interval_s: float = 0.0,
     ) -> None:
         self.settings = settings or get_settings()
         self.cache = cache
         self.resources = resources
+        self.secret = ServerSecret(self.settings, cache)
+        # 0: refresh as often as asked (the CLI and the Python API); the server passes its setting
+        self.refresh_limit = RefreshLimiter(refresh_interval_s)
         self._flights: dict[str, _Flight] = {}
         self.graph_runs = 0  # how many times this runner actually executed the graph
         # finished blueprints as response bytes, never kept longer than the shared cache keeps them
@@ -102,20 +114,30 @@ class BlueprintRunner:
 
     # ── public ──
     async def stream(
-        self, request: EnrichmentRequest, *, engine: str | None = None, model: str | None = None
+        self,
+        request: EnrichmentRequest,
+        *,
+        engine: str | None = None,
+        model: str | None = None,
+        tenant: str | None = None,
     ) -> AsyncIterator[Event]:
-        resolved, model, key = await self._identify(request, engine, model)
-        blueprint_id = blueprint_id_for(key)
+        resolved, model, key = await self._identify(request, engine, model, tenant)
+        blueprint_id = blueprint_id_for(key, await self.secret.get())
         mode = request.options.cache
-        if mode == "refresh":
-            self.hot.discard(key)  # this process must not answer the entry being replaced
         cache = self.cache if mode != "bypass" and self.cache is not None else None
         if cache is not None and not cache.is_open and not await asyncio.to_thread(getattr, cache, "available"):
             cache = None
+        if mode == "refresh":
+            if cache is not None and f"{key}:refresh" not in self._flights:  # joining one costs nothing
+                # raises RateLimited; no await follows before the flight is registered, so identical
+                # refreshes waiting on the same claim all join the one run
+                await self.refresh_limit.claim(cache, f"{tenant or '-'}:{key}")
+            self.hot.discard(key)  # this process must not answer the entry being replaced
         if mode == "use" and cache is not None:
             hit = await asyncio.to_thread(cache.get, key)
             if hit is not None:
-                started = {"blueprint_id": blueprint_id, "cache": "hit", "engine": resolved}
+                # the stored id: one made under an earlier server secret is still the one GET finds
+                started = {"blueprint_id": hit.get("blueprint_id", blueprint_id), "cache": "hit", "engine": resolved}
                 yield {"event": "run_started", "data": started}
                 yield {"event": "blueprint", "data": _as_hit(hit)}
                 yield {"event": "done", "data": {}}
@@ -125,10 +147,12 @@ class BlueprintRunner:
         if flight is None:
             flight = _Flight(key=flight_key)
             self._flights[flight_key] = flight
-            context = Context(engine=resolved, model=model)
+            context = Context(engine=resolved, model=model, blueprint_id=blueprint_id)
             status = "bypass" if mode == "bypass" else "miss"
             flight.publish("run_started", {"blueprint_id": blueprint_id, "cache": status, "engine": resolved})
-            flight.starter = functools.partial(self._execute, flight, request, key, context, cache, status)
+            scope = scope_for(request, tenant, share_public=self.settings.share_public_blueprints)
+            owner = (tenant, scope == PUBLIC_SCOPE)
+            flight.starter = functools.partial(self._execute, flight, request, key, context, cache, status, owner)
         flight.subscribers += 1
         try:
             async for event in flight.follow():
@@ -142,7 +166,12 @@ class BlueprintRunner:
                     del self._flights[flight_key]
 
     async def cached_json(
-        self, request: EnrichmentRequest, *, engine: str | None = None, model: str | None = None
+        self,
+        request: EnrichmentRequest,
+        *,
+        engine: str | None = None,
+        model: str | None = None,
+        tenant: str | None = None,
     ) -> bytes | None:
         """A cache hit as ready-to-send JSON bytes (``meta.cache`` = ``hit``), or ``None`` (then use
         :meth:`stream`). Served from the in-process hot cache without a thread hop, parse or
@@ -150,7 +179,7 @@ class BlueprintRunner:
         if request.options.cache != "use" or self.cache is None:
             return None
         try:
-            _, _, key = await self._identify(request, engine, model)
+            _, _, key = await self._identify(request, engine, model, tenant)
         except InvalidRequest:
             return None  # stream() raises it with the full story
         body = self.hot.get(key)
@@ -173,12 +202,13 @@ class BlueprintRunner:
         engine: str | None = None,
         model: str | None = None,
         on_event: Callable[[Event], None] | None = None,
+        tenant: str | None = None,
     ) -> tuple[Blueprint, str]:
         """Run to completion; returns the blueprint and the cache status (hit|miss|bypass).
 
         ``on_event`` sees every event as it arrives (the CLI's progress display)."""
         status = "miss"
-        async for event in self.stream(request, engine=engine, model=model):
+        async for event in self.stream(request, engine=engine, model=model, tenant=tenant):
             if on_event is not None:
                 on_event(event)
             if event["event"] == "run_started":
@@ -190,6 +220,26 @@ class BlueprintRunner:
                 raise self._error_of(event)
         raise BlueprintError("the run ended without a blueprint")
 
+    async def find(self, blueprint_id: str, *, tenant: str | None = None) -> dict[str, Any] | None:
+        """The stored blueprint ``blueprint_id`` if ``tenant`` may read it; else ``None``, exactly as
+        for an id that never existed (an answer must not tell whose it is)."""
+        cache = self.cache
+        if cache is None:
+            return None
+        share = self.settings.share_public_blueprints
+
+        def lookup() -> dict[str, Any] | None:
+            entry = cache.lookup_id(blueprint_id)
+            if entry is None or not may_read(entry, tenant, share_public=share):
+                return None
+            return cache.get(entry.key)
+
+        return await asyncio.to_thread(lookup)
+
+    async def tenant_for(self, api_key: str) -> str:
+        """The tenant id of an API key (what is stored with its blueprints instead of the key)."""
+        return tenant_id(await self.secret.get(), api_key)
+
     async def aclose(self) -> None:
         for flight in list(self._flights.values()):
             if flight.task is not None and not flight.task.done():
@@ -199,9 +249,9 @@ class BlueprintRunner:
 
     # ── internals ──
     async def _identify(
-        self, request: EnrichmentRequest, engine: str | None, model: str | None
+        self, request: EnrichmentRequest, engine: str | None, model: str | None, tenant: str | None = None
     ) -> tuple[Literal["catalog", "llm"], str | None, str]:
-        """The resolved engine, the model and the run key."""
+        """The resolved engine, the model and the run key (whose blueprint it is included)."""
         resolved = self.settings.resolve_engine(engine or request.options.engine)  # type: ignore[arg-type]
         if resolved == "llm" and not self.settings.llm_configured:
             raise InvalidRequest(
@@ -211,7 +261,10 @@ class BlueprintRunner:
         model = (model or self.settings.blueprint_model) if resolved == "llm" else None
         # the knowledge base is loaded once per process: only the first load is worth a thread hop
         kb = load_knowledge() if load_knowledge.cache_info().currsize else await asyncio.to_thread(load_knowledge)
-        return resolved, model, run_key(request, engine=resolved, model=model, knowledge_version=kb.version)
+        scope = scope_for(request, tenant, share_public=self.settings.share_public_blueprints)
+        return resolved, model, run_key(
+            request, engine=resolved, model=model, knowledge_version=kb.version, scope=scope
+        )
 
     def _error_of(self, event: Event) -> BlueprintError:
         error = event.get("exception")
@@ -223,7 +276,7 @@ class BlueprintRunner:
 
     async def _execute(
         self, flight: _Flight, request: EnrichmentRequest, key: str, context: Context,
-        cache: RunCache | None, status: str,
+        cache: RunCache | None, status: str, owner: tuple[str | None, bool] = (None, False),
     ) -> None:
         locked = False
         try:
@@ -237,7 +290,7 @@ class BlueprintRunner:
             blueprint = await self._run_graph(flight, request, context, cache)
             blueprint["meta"]["cache"] = status
             if cache is not None:  # stored before it is answered: a GET by id right after must find it
-                await asyncio.to_thread(cache.set, key, blueprint)
+                await asyncio.to_thread(functools.partial(cache.set, key, blueprint, owner=owner[0], shared=owner[1]))
                 self.hot.put(key, hit_bytes(blueprint))
             flight.publish("blueprint", blueprint)
             flight.delivered = True  # a listener leaving now must not cancel the unlock that follows

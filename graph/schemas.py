@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tools.urls import canonical_url
+
 __all__ = [
     "ICP",
     "Blueprint",
@@ -146,13 +148,17 @@ class EnrichmentRequest(_Strict):
         if "://" not in value:
             if not _DOMAIN_RE.match(normalize_domain(value)) or "/" in value.split("?")[0].rstrip("/"):
                 raise ValueError("website must be an http(s) URL or a bare domain such as acme.com")
-            return f"https://{value}"
+            value = f"https://{value}"
         parts = urlsplit(value)
         if parts.scheme.lower() not in {"http", "https"}:
             raise ValueError("website must use http or https")
         if not parts.hostname:
             raise ValueError("website URL has no host")
-        return value
+        try:
+            # the form that is fetched and keyed, one and the same (tools.urls says why)
+            return canonical_url(value)
+        except ValueError as exc:
+            raise ValueError("website URL has an invalid port") from exc
 
     @field_validator("sample_domains")
     @classmethod

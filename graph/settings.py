@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, validation_alias="BLUEPRINT_API_KEYS"
     )
+    # Tenancy (see graph/tenancy.py): the key of blueprint ids and tenant ids; else one is generated
+    # once and kept in the cache (folder or Redis)
+    server_secret: SecretStr | None = Field(default=None, validation_alias="BLUEPRINT_SERVER_SECRET")
+    share_public_blueprints: bool = Field(default=False, validation_alias="BLUEPRINT_SHARE_PUBLIC_BLUEPRINTS")
+    # the server runs ``options.cache: refresh`` at most once per window per tenant and blueprint; 0: no limit
+    refresh_interval_s: int = Field(default=60, ge=0, validation_alias="BLUEPRINT_REFRESH_INTERVAL_S")
 
     _split = field_validator("allow_private_hosts", "api_keys", mode="before")(_split_csv)
 

@@ -37,6 +37,9 @@ class Context:
     engine: Literal["auto", "catalog", "llm"] | None = None
     model: str | None = None
     max_pages: int | None = None
+    # the id the runner announced in ``run_started`` (keyed with the server secret and the tenant);
+    # ``None`` outside the runner (LangGraph Studio), where the blueprint is stored nowhere
+    blueprint_id: str | None = None
 
 
 class Scored(BaseModel):

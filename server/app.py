@@ -68,7 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(_warm_up, active)
         page_cache = AsyncPageCache(cache) if available else None
         async with open_resources(active, page_cache=page_cache) as resources:
-            runner = BlueprintRunner(settings=active, cache=cache, resources=resources)
+            runner = BlueprintRunner(
+                settings=active, cache=cache, resources=resources, refresh_interval_s=active.refresh_interval_s
+            )
+            await runner.secret.get()  # read (or made) once now, not by the first request
             app.state.settings, app.state.cache, app.state.runner = active, cache, runner
             log.info(
                 "ready", extra={"cache": "ok" if available else "disabled", "auth": bool(active.api_keys)}

@@ -1,4 +1,4 @@
-"""``Annotated`` dependencies: settings, the runner, the request id and API-key auth.
+"""``Annotated`` dependencies: settings, the runner, the request id, API-key auth and the tenant.
 
 The long-lived objects (settings, run cache, runner) are created once by the app's lifespan and kept on
 ``app.state``; these dependencies only hand them out. They are ``async def`` on purpose: FastAPI runs a
@@ -25,6 +25,7 @@ __all__ = [
     "RequestIdDep",
     "RunnerDep",
     "SettingsDep",
+    "TenantDep",
     "require_api_key",
 ]
 
@@ -63,12 +64,16 @@ def _matches(candidate: str, keys: list[bytes]) -> bool:
 
 
 async def require_api_key(
+    request: Request,
     settings: Annotated[Settings, Depends(get_app_settings)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
     api_key: Annotated[str | None, Security(_api_key)] = None,
 ) -> None:
-    """When ``BLUEPRINT_API_KEYS`` is set, require one of them as a Bearer token or an ``X-API-Key``."""
+    """When ``BLUEPRINT_API_KEYS`` is set, require one of them as a Bearer token or an ``X-API-Key``.
+
+    The key's tenant (graph/tenancy.py) is left on ``request.state.tenant`` for :func:`get_tenant`."""
     if not settings.api_keys:
+        request.state.tenant = None
         return
     keys = [k.get_secret_value().encode() for k in settings.api_keys]
     offered = [c for c in (bearer.credentials if bearer else None, api_key) if c]
@@ -76,8 +81,23 @@ async def require_api_key(
         raise Unauthorized(
             "An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`."
         )
-    if not any(_matches(candidate, keys) for candidate in offered):
-        raise Unauthorized("The API key is not valid.")
+    for candidate in offered:
+        if _matches(candidate, keys):
+            runner: BlueprintRunner = request.app.state.runner
+            request.state.tenant = await runner.tenant_for(candidate)
+            return
+    raise Unauthorized("The API key is not valid.")
+
+
+async def get_tenant(request: Request) -> str | None:
+    """Whose request this is: the tenant id of its API key, ``None`` without keys (one tenant).
+
+    Set by :func:`require_api_key`, which every ``/v1`` route runs first (a router dependency). It is not
+    a sub-dependency here on purpose: FastAPI would walk its sub-dependencies again on every request."""
+    if not hasattr(request.state, "tenant"):
+        raise Unauthorized("An API key is required.")  # a route without the auth dependency: refuse
+    tenant: str | None = request.state.tenant
+    return tenant
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
@@ -85,3 +105,4 @@ RunnerDep = Annotated[BlueprintRunner, Depends(get_runner)]
 CacheDep = Annotated[RunCache, Depends(get_cache)]
 RequestIdDep = Annotated[str, Depends(get_request_id)]
 AuthDep = Depends(require_api_key)
+TenantDep = Annotated[str | None, Depends(get_tenant)]

@@ -77,6 +77,8 @@ def envelope_response(
     extra = dict(headers or {})
     if exc.status == 401:
         extra.setdefault("WWW-Authenticate", 'Bearer realm="blueprint"')
+    if exc.status == 429 and isinstance(exc.details.get("retry_after_s"), int):
+        extra.setdefault("Retry-After", str(exc.details["retry_after_s"]))
     return json_response(envelope(exc.code, exc.message, exc.details, request_id), exc.status, extra)
 
 

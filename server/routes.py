@@ -8,7 +8,6 @@ cancellation on disconnect); every other request falls through to the JSON opera
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from starlette.types import Scope
 from graph.fingerprint import package_version
 from graph.run import Event
 from graph.schemas import Blueprint, EnrichmentRequest
-from server.deps import AuthDep, CacheDep, RequestIdDep, RunnerDep, SettingsDep
+from server.deps import AuthDep, CacheDep, RequestIdDep, RunnerDep, SettingsDep, TenantDep
 from server.errors import ErrorEnvelope, json_response
 from server.events import SSE_EXAMPLE, to_sse
 from server.examples import BLUEPRINT_EXAMPLE, REQUEST_EXAMPLES
@@ -39,11 +38,13 @@ ENRICHMENT_PATH = "/v1/campaigns/enrichment"
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     what = {
         401: "Missing or invalid API key (only when `BLUEPRINT_API_KEYS` is set): `unauthorized`.",
-        404: "No such blueprint (never generated, expired, or the cache is disabled): `not_found`.",
+        404: "No such blueprint (never generated for this API key, expired, or the cache is disabled): "
+        "`not_found`.",
         422: "`validation_error` (bad body or malformed JSON), `blocked_url` (private, loopback or metadata "
         "address, non-http scheme) or `insufficient_information` (the site says too little and no ICP "
         "was given; `details.supply` says what to add).",
-        429: "Too many requests: `rate_limited`.",
+        429: "Too many requests: `rate_limited`, with `Retry-After` (e.g. a second `refresh` of one blueprint "
+        "within `BLUEPRINT_REFRESH_INTERVAL_S`).",
         500: "A bug: `internal_error` (logged with the request id; no trace in the answer).",
         502: "A dependency answered badly: `upstream_error`.",
         504: "A dependency took too long: `timeout`.",
@@ -93,13 +94,13 @@ class StartedRun:
     events: AsyncIterator[Event]
 
 
-async def started_run(request: CheckedRequest, runner: RunnerDep) -> AsyncIterator[StartedRun]:
+async def started_run(request: CheckedRequest, runner: RunnerDep, tenant: TenantDep) -> AsyncIterator[StartedRun]:
     """Start the run and take its first event *before* the response begins.
 
     The runner raises configuration errors (e.g. engine ``llm`` without an LLM) before its first event,
     so they still come back as a plain JSON 4xx envelope instead of an error inside a 200 stream.
     """
-    events = cast(AsyncGenerator[Event, None], runner.stream(request))
+    events = cast(AsyncGenerator[Event, None], runner.stream(request, tenant=tenant))
     try:
         first = await anext(events)
         yield StartedRun(first=first, events=events)
@@ -189,14 +190,16 @@ api_router.add_api_route(
 async def create_enrichment(
     request: CheckedRequest,
     runner: RunnerDep,
+    tenant: TenantDep,
 ) -> Any:
     cached_json = getattr(runner, "cached_json", None)  # a stand-in runner (tests) may offer only stream()
-    hit = await cached_json(request) if cached_json is not None else None
+    hit = await cached_json(request, tenant=tenant) if cached_json is not None else None
     if hit is not None:  # the stored bytes as they are: no parse, no validation, no re-serialisation
         return Response(hit, media_type="application/json", headers={"X-Cache": "HIT"})
     status = "miss"
     blueprint: dict[str, Any] | None = None
-    async with contextlib.aclosing(cast(AsyncGenerator[Event, None], runner.stream(request))) as events:
+    stream = runner.stream(request, tenant=tenant)
+    async with contextlib.aclosing(cast(AsyncGenerator[Event, None], stream)) as events:
         async for event in events:
             kind = event["event"]
             if kind == "run_started":
@@ -231,13 +234,14 @@ async def get_enrichment(
     blueprint_id: Annotated[
         str, Path(pattern=r"^bp_[0-9a-f]{6,64}$", examples=["bp_3f1c9a0e2b7d4c5a8e6f1b2c"])
     ],
-    cache: CacheDep,
+    runner: RunnerDep,
+    tenant: TenantDep,
 ) -> Any:
-    found = await asyncio.to_thread(cache.get_by_id, blueprint_id)
+    found = await runner.find(blueprint_id, tenant=tenant)  # another tenant's id: as if it never existed
     if found is None:
         raise NotFound(
-            f"No blueprint {blueprint_id}: it was never generated here, has expired, or the cache "
-            "is disabled.",
+            f"No blueprint {blueprint_id}: it was never generated here for this API key, has expired, or "
+            "the cache is disabled.",
             details={"blueprint_id": blueprint_id},
         )
     found["meta"] = {**found.get("meta", {}), "cache": "hit"}

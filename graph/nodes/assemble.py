@@ -26,7 +26,7 @@ async def assemble(state: BlueprintState, runtime: Runtime[Context]) -> dict[str
     key = run_key(request, engine=engine, model=model, knowledge_version=kb.version)
     started = state.get("started_at") or time.time()
     blueprint = Blueprint(
-        blueprint_id=blueprint_id_for(key),
+        blueprint_id=context_of(runtime).blueprint_id or blueprint_id_for(key),
         website=request.website,
         company=state["company"],
         icp=state["resolved_icp"],

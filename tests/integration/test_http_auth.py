@@ -50,9 +50,13 @@ async def test_with_keys_every_api_route_needs_one(
         )
         assert bearer.status_code == 200
         header = await client.get(
+            f"{ENRICH}/{bearer.json()['blueprint_id']}", headers={"X-API-Key": "k-second-9876543210"}
+        )
+        assert header.status_code == 200  # either header works; the blueprint is the key's own
+        foreign = await client.get(
             f"{ENRICH}/{bearer.json()['blueprint_id']}", headers={"X-API-Key": "k-first-0123456789"}
         )
-        assert header.status_code == 200
+        assert foreign.status_code == 404  # another key's (test_http_tenancy.py has the rest)
 
         assert (await client.get("/healthz")).status_code == 200  # probes need no key
     logged = "\n".join(r.getMessage() + str(vars(r)) for r in caplog.records)

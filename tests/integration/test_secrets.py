@@ -120,6 +120,7 @@ def test_no_key_leaks_anywhere(
     caplog.set_level(logging.DEBUG)  # every logger, third-party HTTP clients included
     bodies = _serve_and_ask(site, APOLLO_KEY, CLEARBIT_KEY, monkeypatch)
     # provider auth errors; refresh: the run key (rightly) ignores keys, so the first run would be a hit
+    monkeypatch.setenv("BLUEPRINT_REFRESH_INTERVAL_S", "0")  # its JSON and SSE requests both refresh
     bodies += _serve_and_ask(site, APOLLO_REVOKED_KEY, CLEARBIT_BAD_KEY, monkeypatch, cache="refresh")
 
     blueprint = json.loads(bodies[0])

@@ -10,11 +10,20 @@ def _key(**kw: object) -> str:
     return run_key(EnrichmentRequest.model_validate(kw), engine="catalog", model=None, knowledge_version="1")
 
 
-def test_normalisation_ignores_case_www_slash_and_tracking() -> None:
-    assert normalize_website("HTTPS://WWW.Acme.com/?utm_source=x&gclid=1") == "https://acme.com"
-    assert normalize_website("http://acme.com/pricing/?b=2&a=1") == "https://acme.com/pricing?a=1&b=2"
-    assert normalize_website("http://127.0.0.1:8080/") == "https://127.0.0.1:8080"
-    assert _key(website="acme.com") == _key(website="https://www.ACME.com/?utm_campaign=q4")
+def test_the_key_is_the_url_that_is_fetched() -> None:
+    # what the site cannot tell apart folds: case, default ports, an empty path, the fragment
+    assert normalize_website("HTTPS://Acme.COM:443#pricing") == "https://acme.com/"
+    assert normalize_website("http://acme.com:80/pricing/?b=2&a=1") == "http://acme.com/pricing/?b=2&a=1"
+    assert _key(website="acme.com") == _key(website="https://ACME.com:443/")
+    # tracking parameters are dropped from the request itself, so they are neither keyed nor sent
+    assert EnrichmentRequest(website="https://acme.com/?utm_source=x&gclid=1&ref=hn").website == "https://acme.com/"
+    assert _key(website="acme.com") == _key(website="https://acme.com/?utm_campaign=q4&fbclid=z")
+    # what the site can tell apart does not: scheme, a non-default port, host, path, other parameters
+    assert _key(website="http://acme.com") != _key(website="https://acme.com")
+    assert _key(website="https://acme.com:8443") != _key(website="https://acme.com")
+    assert _key(website="http://acme.com:443") != _key(website="http://acme.com")
+    assert _key(website="www.acme.com") != _key(website="acme.com")
+    assert _key(website="https://acme.com/?lang=de") != _key(website="https://acme.com/")
 
 
 def test_icp_and_sample_order_are_canonical() -> None:

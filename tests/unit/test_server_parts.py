@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
+from graph.run import BlueprintRunner
 from graph.schemas import Blueprint, EnrichmentRequest
 from graph.settings import Settings
 from server.deps import require_api_key
@@ -60,15 +62,25 @@ def _settings(keys: str = "") -> Settings:
     return Settings.model_validate({"BLUEPRINT_API_KEYS": keys})
 
 
+def _http_request(settings: Settings) -> Any:
+    """What ``require_api_key`` uses of a request: its state, and the app's runner (for the tenant)."""
+    runner = BlueprintRunner(settings=settings, cache=None)
+    return SimpleNamespace(state=SimpleNamespace(), app=SimpleNamespace(state=SimpleNamespace(runner=runner)))
+
+
 async def test_auth_is_off_without_keys_and_constant_time_with_them() -> None:
-    await require_api_key(_settings(), None, None)
+    open_request = _http_request(_settings())
+    await require_api_key(open_request, _settings(), None, None)
+    assert open_request.state.tenant is None  # one tenant
     settings = _settings("alpha-key,beta-key")
     assert settings.api_keys == [SecretStr("alpha-key"), SecretStr("beta-key")]
-    await require_api_key(settings, None, "beta-key")
+    request = _http_request(settings)
+    await require_api_key(request, settings, None, "beta-key")
+    assert request.state.tenant.startswith("t_") and "beta" not in request.state.tenant
     with pytest.raises(Unauthorized, match="required"):
-        await require_api_key(settings, None, None)
+        await require_api_key(_http_request(settings), settings, None, None)
     with pytest.raises(Unauthorized, match="not valid"):
-        await require_api_key(settings, None, "alpha-ke")
+        await require_api_key(_http_request(settings), settings, None, "alpha-ke")
 
 
 @pytest.mark.parametrize(
