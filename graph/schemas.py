@@ -32,6 +32,8 @@ __all__ = [
     "RevenueRange",
     "Section",
     "SourceRecommendation",
+    "ValueOption",
+    "ValueType",
     "Warning",
 ]
 
@@ -43,6 +45,10 @@ Method = Literal[
     "api_enrichment", "waterfall", "web_scrape", "llm_extraction", "manual_research", "form_capture", "intent_feed"
 ]
 SourceKind = Literal["api", "dataset", "website", "registry", "manual"]
+ValueType = Literal[
+    "integer", "number", "currency", "percent", "date", "boolean", "enum", "multi_enum", "url", "text"
+]
+VALUE_TYPES: frozenset[str] = frozenset(ValueType.__args__)  # type: ignore[attr-defined]
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 
@@ -224,13 +230,24 @@ class ResolvedICP(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class ValueOption(BaseModel):
+    """One allowed value of an ``enum``/``multi_enum`` data point: a stable snake_case value and its label."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)
+    label: str = Field(min_length=1, max_length=100)
+
+
 class DataPoint(BaseModel):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Stable snake_case key.")
     name: PlainText
     description: str
     why: PlainText = Field(description="Why this seller should collect it, tied to its evidence or ICP.")
     priority: Priority = "should"
-    value_type: str = "string"
+    value_type: ValueType = Field(default="text", description="The type of the collected value.")
+    unit: str | None = Field(default=None, description="Unit of a number (e.g. 'visits per month').")
+    options: list[ValueOption] = Field(default_factory=list, description="Allowed values of an enum/multi_enum.")
     example: str = ""
     qualification_rule: str | None = None
     source_ids: list[str] = Field(default_factory=list)
@@ -238,7 +255,7 @@ class DataPoint(BaseModel):
         default_factory=dict, description="Source id → field path in that provider's response (API sources)."
     )
     evidence: str | None = None
-    origin: Literal["catalog", "llm"] = "catalog"
+    origin: Literal["catalog", "llm", "custom"] = "catalog"
 
 
 class Section(BaseModel):

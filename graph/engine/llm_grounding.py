@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import get_args
 
 from graph.engine.llm_models import AnalysisDraft, DraftSource, SectionDraft
 from graph.engine.select import Candidate, spec_fields
 from graph.engine.text import contains_words, normalize
 from graph.knowledge import KnowledgeBase
-from graph.knowledge.models import ValueType
-from graph.schemas import ICP, Company, DataPoint, Evidence, ResolvedICP, Section, Warning
+from graph.schemas import ICP, VALUE_TYPES, Company, DataPoint, Evidence, ResolvedICP, Section, Warning
 from graph.state import MarketSignals, Scored
 from tools.site import SiteSnapshot
 
@@ -38,7 +36,8 @@ __all__ = [
 MAX_NEW = 3
 MIN_QUOTE = 12
 _KEY = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
-_VALUE_TYPES = set(get_args(ValueType))
+# an invented point has no options, so it cannot be an enum: it keeps its type only when that needs none
+_FREE_TYPES = VALUE_TYPES - {"enum", "multi_enum"}
 _QUOTES = "\"'“”‘’…. "
 
 
@@ -140,7 +139,8 @@ def ground_section(
             spec = candidate.spec
             out.append(DataPoint(
                 key=spec.key, name=spec.name, description=spec.description, why=why or spec.description,
-                priority=dp.priority, value_type=spec.value_type, example=spec.example,
+                priority=dp.priority, value_type=spec.value_type, unit=spec.unit, options=list(spec.options),
+                example=spec.example,
                 qualification_rule=spec.qualification_rule, source_ids=[r.source for r in spec.sources],
                 source_fields=spec_fields(spec),
                 evidence=evidence or candidate.evidence, origin="catalog"))
@@ -159,7 +159,7 @@ def ground_section(
             out.append(DataPoint(
                 key=key, name=dp.name.strip()[:120], description=dp.description.strip()[:400],
                 why=why or dp.description.strip()[:400], priority=dp.priority,
-                value_type=dp.value_type if dp.value_type in _VALUE_TYPES else "string",
+                value_type=dp.value_type if dp.value_type in _FREE_TYPES else "text",  # type: ignore[arg-type]
                 example=dp.example.strip()[:200], source_ids=source_ids, source_fields=source_fields,
                 evidence=evidence, origin="llm"))
         seen.add(key)

@@ -26,8 +26,9 @@ from graph.engine.text import PhraseMatcher, Zone, matcher_for, names_term, norm
 from graph.engine.wording import write_why
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import DataPointSpec
-from graph.schemas import Company, DataPoint, ResolvedICP
+from graph.schemas import Company, DataPoint, ResolvedICP, ValueOption
 from graph.state import MarketSignals
+from graph.values import option_value
 
 __all__ = ["Candidate", "rank_candidates", "select_section"]
 
@@ -243,6 +244,16 @@ def spec_fields(spec: DataPointSpec) -> dict[str, str]:
     return out
 
 
+def tool_options(tools: Sequence[str]) -> list[ValueOption]:
+    """The seller's integrations as the options of a multi_enum (one per distinct value)."""
+    out: dict[str, ValueOption] = {}
+    for tool in tools:
+        label = " ".join(tool.replace(",", " ").split())[:100]  # a comma separates multi_enum items
+        if label:
+            out.setdefault(option_value(label), ValueOption(value=option_value(label), label=label))
+    return list(out.values())
+
+
 def integration_targets(company: Company, kb: KnowledgeBase) -> DataPoint | None:
     """The tools the seller says it integrates with, as a technographic target of their own."""
     tools = company.integrations[:8]
@@ -251,6 +262,7 @@ def integration_targets(company: Company, kb: KnowledgeBase) -> DataPoint | None
         return None
     seller = company.name or "the seller"
     listed = ", ".join(tools)
+    options = tool_options(tools)
     return DataPoint(
         key=INTEGRATION_KEY,
         name=f"Runs a tool {seller} integrates with ({listed})",
@@ -259,8 +271,9 @@ def integration_targets(company: Company, kb: KnowledgeBase) -> DataPoint | None
         why=f"{seller} names these integrations on its own site; a lead already on one of them onboards faster "
             "and hears a concrete 'works with what you run' message.",
         priority="should",
-        value_type="list",
-        example=f"Uses {tools[0]} (detected on the lead's site and in job posts)",
+        value_type="multi_enum",
+        options=options,
+        example=options[0].label if options else "",
         qualification_rule=f"Uses at least one of: {listed}",
         source_ids=[r.source for r in spec.sources],
         source_fields=spec_fields(spec),
@@ -292,6 +305,8 @@ def select_section(
             why=write_why(c, company, kb, targeting),
             priority=_priority(i, len(ranked), c.score, top),  # type: ignore[arg-type]
             value_type=c.spec.value_type,
+            unit=c.spec.unit,
+            options=list(c.spec.options),
             example=c.spec.example,
             qualification_rule=c.spec.qualification_rule,
             source_ids=[r.source for r in c.spec.sources],

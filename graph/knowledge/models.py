@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from graph.schemas import Method, SectionName, SourceKind
+from graph.schemas import Method, SectionName, SourceKind, ValueOption, ValueType
 
 __all__ = [
     "AppliesTo",
@@ -27,9 +27,7 @@ __all__ = [
 
 _ID = r"^[a-z][a-z0-9_]*$"
 Motion = Literal["channel", "plg", "enterprise", "smb", "local", "ecommerce", "b2c", "public_sector"]
-ValueType = Literal[
-    "integer", "number", "currency_usd", "percent", "string", "enum", "list", "boolean", "date", "url", "range"
-]
+MIN_OPTIONS, MAX_OPTIONS = 2, 40
 
 
 class _Model(BaseModel):
@@ -76,8 +74,10 @@ class DataPointSpec(_Model):
     section: SectionName
     name: str
     description: str
-    value_type: ValueType = "string"
-    example: str
+    value_type: ValueType = "text"
+    unit: str | None = Field(default=None, description="Unit of a number/integer/currency value.")
+    options: list[ValueOption] = Field(default_factory=list, description="Allowed values of an enum/multi_enum.")
+    example: str = Field(description="A value of the data point's type (see graph.values.parse_value).")
     why: str = Field(
         description="Rationale template. Placeholders: {seller} {offering} {segment} {evidence}."
     )
@@ -91,6 +91,21 @@ class DataPointSpec(_Model):
         default_factory=list, description="Phrases on the seller's site that make this data point more relevant."
     )
     tags: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _typed(self) -> DataPointSpec:
+        choice = self.value_type in {"enum", "multi_enum"}
+        if choice and not MIN_OPTIONS <= len(self.options) <= MAX_OPTIONS:
+            raise ValueError(f"{self.key}: an {self.value_type} needs {MIN_OPTIONS}-{MAX_OPTIONS} options")
+        if not choice and self.options:
+            raise ValueError(f"{self.key}: options only go with enum/multi_enum, not {self.value_type}")
+        for attr in ("value", "label"):
+            seen = [getattr(o, attr).casefold() for o in self.options]
+            if len(seen) != len(set(seen)):
+                raise ValueError(f"{self.key}: option {attr}s must be unique")
+        if self.value_type == "number" and not self.unit:
+            raise ValueError(f"{self.key}: a number needs a unit")
+        return self
 
     @field_validator("why")
     @classmethod
