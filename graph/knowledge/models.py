@@ -18,6 +18,7 @@ __all__ = [
     "Cue",
     "DataPointSpec",
     "Pack",
+    "SellerKind",
     "ProductCategory",
     "SizeBand",
     "SourceRef",
@@ -27,6 +28,12 @@ __all__ = [
 
 _ID = r"^[a-z][a-z0-9_]*$"
 Motion = Literal["channel", "plg", "enterprise", "smb", "local", "ecommerce", "b2c", "public_sector"]
+# What a seller sells, as a kind: the buyer's qualifying data differ by kind (a lender qualifies by time in
+# business and liens, a components maker by product lines and certifications, a SaaS vendor by its stack).
+SellerKind = Literal[
+    "software", "it_services", "agency", "staffing", "facility_services", "manufacturing", "distribution",
+    "lending", "payments", "marketplace", "logistics", "training", "professional_services",
+]
 ValueType = Literal[
     "integer", "number", "currency_usd", "percent", "string", "enum", "list", "boolean", "date", "url", "range"
 ]
@@ -123,6 +130,7 @@ class ProductCategory(_Model):
 
     id: str = Field(pattern=_ID)
     name: str
+    kind: SellerKind = Field(default="software", description="The seller kind this category belongs to.")
     description: str = ""
     cues: list[Cue] = Field(min_length=3)
     buyer_titles: list[str] = Field(min_length=2)
@@ -135,6 +143,11 @@ class ProductCategory(_Model):
     data_points: list[str] = Field(default_factory=list)
     exclude_data_points: list[str] = Field(default_factory=list)
     motions: list[Motion] = Field(default_factory=list)
+    own_verticals: list[str] = Field(
+        default_factory=list,
+        description="The seller's own industry (an MSP for managed IT, a 3PL for fulfilment): its words are on the "
+                    "page, but it is not the buyer unless the page says it sells to it.",
+    )
 
 
 class SourceSpec(_Model):
