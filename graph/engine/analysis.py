@@ -132,7 +132,7 @@ def _partner_buyers(verticals: list[Scored], zones: Sequence[Zone], kb: Knowledg
     return sorted([lifted, *others], key=lambda s: s.score, reverse=True)
 
 
-OWN_INDUSTRY_SCALE = 0.25  # what is left of the seller's own industry as a buyer market
+OWN_INDUSTRY_SCALE = 0.1  # what is left of the seller's own industry as a buyer market
 KIND_LEAD = 0.5  # a category within this share of the best one speaks for the seller's kind too
 
 
@@ -148,7 +148,7 @@ def _own_industry(categories: list[Scored], kb: KnowledgeBase) -> frozenset[str]
 
 def _not_own_industry(verticals: list[Scored], own: frozenset[str]) -> list[Scored]:
     """The seller's own industry words ("managed service provider", "3PL", "staffing agency") describe the
-    seller, not its buyer: those verticals keep a quarter of their score."""
+    seller, not its buyer: those verticals keep a tenth of their score."""
     if not own:
         return verticals
     out = [v.model_copy(update={"score": round(v.score * OWN_INDUSTRY_SCALE, 4)}) if v.id in own else v

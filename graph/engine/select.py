@@ -36,13 +36,19 @@ class Candidate:
     evidence: str | None = None
 
 
+def _buyer_market_weight(kb: KnowledgeBase, targeting: MarketSignals) -> float:
+    """How much the buyer markets' own data points count, by the kind of seller (its leading category)."""
+    return kb.categories[targeting.categories[0].id].buyer_market_weight if targeting.categories else 1.0
+
+
 def _market_relevance(spec: DataPointSpec, kb: KnowledgeBase, targeting: MarketSignals) -> tuple[float, str]:
     best, reason = 0.0, ""
+    scale = _buyer_market_weight(kb, targeting)
     for v in targeting.verticals:
         vertical = kb.verticals[v.id]
         claims = spec.key in vertical.data_points or v.id in spec.applies_to.verticals
-        if claims and v.score > best:
-            best, reason = v.score, vertical.name
+        if claims and v.score * scale > best:
+            best, reason = v.score * scale, vertical.name
     for c in targeting.categories[:3]:
         category = kb.categories[c.id]
         claims = spec.key in category.data_points or c.id in spec.applies_to.categories

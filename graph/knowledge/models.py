@@ -148,6 +148,11 @@ class ProductCategory(_Model):
         description="The seller's own industry (an MSP for managed IT, a 3PL for fulfilment): its words are on the "
                     "page, but it is not the buyer unless the page says it sells to it.",
     )
+    buyer_market_weight: float = Field(
+        default=1.0, ge=0, le=1.0,
+        description="How much the buyer market's own data points count for this kind of seller: a lender qualifies "
+                    "a restaurant by lending criteria, not by its menu; a software vendor by the restaurant's stack.",
+    )
 
 
 class SourceSpec(_Model):
