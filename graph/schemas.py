@@ -203,6 +203,9 @@ class Company(BaseModel):
     category: str = Field(default="", description="The seller's product category.")
     category_id: str | None = None
     categories: list[str] = Field(default_factory=list, description="Knowledge-base category ids, best first.")
+    seller_kind: str | None = Field(
+        default=None, description="What kind of seller it is: software, it_services, agency, staffing, lending, "
+                                  "manufacturing, distribution, logistics, ... (the top category's kind).")
     markets_served: list[str] = Field(default_factory=list)
     verticals: list[str] = Field(default_factory=list, description="Knowledge-base vertical ids, best first.")
     channel: Literal["direct", "partner", "mixed"] = "direct"

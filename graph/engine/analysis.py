@@ -115,9 +115,14 @@ def _count_any(zones: Sequence[Zone], phrases: tuple[str, ...]) -> tuple[float, 
     return mass, best
 
 
-def _partner_buyers(verticals: list[Scored], zones: Sequence[Zone], kb: KnowledgeBase) -> list[Scored]:
-    """A channel seller's buyer is the partner: lift the partner market named most to the top."""
-    masses = {vid: _count_any(zones, cues) for vid, cues in PARTNER_VERTICALS.items() if vid in kb.verticals}
+def _partner_buyers(verticals: list[Scored], zones: Sequence[Zone], kb: KnowledgeBase,
+                    own: frozenset[str] = frozenset()) -> list[Scored]:
+    """A channel seller's buyer is the partner: lift the partner market named most to the top.
+
+    Never the seller's own industry: an MSP that explains "why managed service providers exist" is not
+    selling through MSPs."""
+    masses = {vid: _count_any(zones, cues) for vid, cues in PARTNER_VERTICALS.items()
+              if vid in kb.verticals and vid not in own}
     vid, (mass, phrase) = max(masses.items(), key=lambda kv: kv[1][0], default=("", (0.0, "")))
     if mass < 2.0:
         return verticals
@@ -126,6 +131,30 @@ def _partner_buyers(verticals: list[Scored], zones: Sequence[Zone], kb: Knowledg
     # the end customers stay as context, at half weight: their firmographics are not the buyer's
     others = [v.model_copy(update={"score": round(v.score * 0.5, 4)}) for v in verticals if v.id != vid]
     return sorted([lifted, *others], key=lambda s: s.score, reverse=True)
+
+
+OWN_INDUSTRY_SCALE = 0.1  # what is left of the seller's own industry as a buyer market
+KIND_LEAD = 0.5  # a category within this share of the best one speaks for the seller's kind too
+
+
+def _own_industry(categories: list[Scored], kb: KnowledgeBase) -> frozenset[str]:
+    """The verticals that are the seller's own industry, by the kinds of its leading categories."""
+    top = categories[0].score if categories else 0.0
+    own: set[str] = set()
+    for s in categories[:2]:
+        if s.score >= KIND_LEAD * top:
+            own.update(kb.categories[s.id].own_verticals)
+    return frozenset(own)
+
+
+def _not_own_industry(verticals: list[Scored], own: frozenset[str]) -> list[Scored]:
+    """The seller's own industry words ("managed service provider", "3PL", "staffing agency") describe the
+    seller, not its buyer: those verticals keep a tenth of their score."""
+    if not own:
+        return verticals
+    out = [v.model_copy(update={"score": round(v.score * OWN_INDUSTRY_SCALE, 4)}) if v.id in own else v
+           for v in verticals]
+    return sorted(out, key=lambda s: s.score, reverse=True)
 
 
 def _segment(zones: Sequence[Zone]) -> str | None:
@@ -153,7 +182,8 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     # what the seller SELLS is read from its own copy: the tools it integrates with and the customers it
     # shows say who it sells to, not what it is (a vet PMS that syncs with QuickBooks is no accounting tool)
     categories = score_cues(kb.categories.values(), [z for z in zones if z.name not in NOT_CATEGORY_ZONES])
-    verticals = score_cues(kb.verticals.values(), zones)
+    own = _own_industry(categories, kb)
+    verticals = _not_own_industry(score_cues(kb.verticals.values(), zones), own)
 
     channel_mass, channel_phrase = _count_any(zones, CHANNEL_CUES)
     horizontal_mass, horizontal_phrase = _count_any(zones, HORIZONTAL_CUES)
@@ -179,7 +209,7 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
         company.evidence.append(Evidence(claim="horizontal: sells to businesses of every kind", snippet=snippet,
                                          source=source, confidence=0.6))
     if channel_mass >= 2.0:
-        verticals = _partner_buyers(verticals, zones, kb)
+        verticals = _partner_buyers(verticals, zones, kb, own)
     segment = _segment(zones)
     if segment == "smb":
         motions.add("smb")
@@ -224,6 +254,7 @@ def _describe(
         category=category.name if category else "",
         category_id=category.id if category else None,
         categories=[s.id for s in categories[:3]],
+        seller_kind=category.kind if category else None,
         markets_served=[kb.verticals[s.id].name for s in verticals[:4]
                         if s.score >= max(0.2, 0.5 * verticals[0].score)],
         verticals=[s.id for s in verticals[:4]],

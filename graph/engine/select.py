@@ -50,6 +50,11 @@ class Candidate:
     icp_technology: str | None = None  # the technology of the user's ICP that names it
 
 
+def _buyer_market_weight(kb: KnowledgeBase, targeting: MarketSignals) -> float:
+    """How much the buyer markets' own data points count, by the kind of seller (its leading category)."""
+    return kb.categories[targeting.categories[0].id].buyer_market_weight if targeting.categories else 1.0
+
+
 def _market_relevance(
     spec: DataPointSpec, kb: KnowledgeBase, targeting: MarketSignals, markets: set[str]
 ) -> tuple[float, str, str]:
@@ -57,11 +62,12 @@ def _market_relevance(
 
     ``markets`` are the verticals the data point is written for (empty for one that fits any market)."""
     best, reason, segment = 0.0, "", ""
+    scale = _buyer_market_weight(kb, targeting)
     for v in targeting.verticals:
         vertical = kb.verticals[v.id]
         claims = spec.key in vertical.data_points or v.id in spec.applies_to.verticals
-        if claims and v.score > best:
-            best, reason, segment = v.score, vertical.name, vertical.name
+        if claims and v.score * scale > best:
+            best, reason, segment = v.score * scale, vertical.name, vertical.name
     targeted = {v.id for v in targeting.verticals}
     # written only for markets the seller does not target (a horizontal seller's market is every industry)
     elsewhere = bool(markets) and not markets & targeted and not targeting.horizontal
@@ -184,7 +190,13 @@ def rank_candidates(
 
     rows = [(spec, *_market_relevance(spec, kb, targeting, index.markets.get(spec.key, set())),
              _named_by(spec, icp_tech)) for spec in specs]
-    lifted = _lifted_by_icp([(spec, relevance, named) for spec, relevance, _r, _s, named in rows], index.markets)
+    # a seller kind's data point (a wholesaler's "store platforms") belongs to that market as much as a
+    # vertical's does: neither is a stray to bring in for a tool the ICP names
+    owned = {key: set(verticals) for key, verticals in index.markets.items()}
+    for cid, claimed in index.by_category.items():
+        for key in claimed:
+            owned.setdefault(key, set()).add(cid)
+    lifted = _lifted_by_icp([(spec, relevance, named) for spec, relevance, _r, _s, named in rows], owned)
     out: list[Candidate] = []
     for spec, relevance, reason, segment, named in rows:
         if spec.key in lifted:
@@ -207,6 +219,8 @@ def rank_candidates(
 
 def _lifted_by_icp(rows: Sequence[tuple[DataPointSpec, float, str | None]], markets: dict[str, set[str]]) -> set[str]:
     """The data points an ICP technology lifts, from (spec, market relevance, the technology naming it).
+
+    ``markets``: data point key → the markets (verticals and seller categories) that claim it.
 
     A technology lifts the data points of the seller's own markets that name it ("Square" → a brewery's
     taproom POS). Only where none does is one more brought in, the weightiest that no particular market

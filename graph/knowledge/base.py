@@ -71,8 +71,8 @@ class KnowledgeBase:
             if vertical.parent and vertical.parent not in self.verticals:
                 problems.append(f"vertical {vertical.id}: unknown parent {vertical.parent!r}")
         for category in self.categories.values():
-            problems += [f"category {category.id}: unknown vertical {v!r}" for v in category.typical_verticals
-                         if v not in self.verticals]
+            problems += [f"category {category.id}: unknown vertical {v!r}"
+                         for v in [*category.typical_verticals, *category.own_verticals] if v not in self.verticals]
         for source in self.sources.values():
             problems += [f"source {source.id}: unknown vertical {v!r}" for v in source.verticals
                          if v not in self.verticals]

@@ -18,6 +18,7 @@ __all__ = [
     "Cue",
     "DataPointSpec",
     "Pack",
+    "SellerKind",
     "ProductCategory",
     "SizeBand",
     "SourceRef",
@@ -28,6 +29,12 @@ __all__ = [
 _ID = r"^[a-z][a-z0-9_]*$"
 Motion = Literal["channel", "plg", "enterprise", "smb", "local", "ecommerce", "b2c", "public_sector"]
 MIN_OPTIONS, MAX_OPTIONS = 2, 40
+# What a seller sells, as a kind: the buyer's qualifying data differ by kind (a lender qualifies by time in
+# business and liens, a components maker by product lines and certifications, a SaaS vendor by its stack).
+SellerKind = Literal[
+    "software", "it_services", "agency", "staffing", "facility_services", "manufacturing", "distribution",
+    "lending", "payments", "marketplace", "logistics", "training", "professional_services",
+]
 
 
 class _Model(BaseModel):
@@ -138,6 +145,7 @@ class ProductCategory(_Model):
 
     id: str = Field(pattern=_ID)
     name: str
+    kind: SellerKind = Field(default="software", description="The seller kind this category belongs to.")
     description: str = ""
     cues: list[Cue] = Field(min_length=3)
     buyer_titles: list[str] = Field(min_length=2)
@@ -150,6 +158,16 @@ class ProductCategory(_Model):
     data_points: list[str] = Field(default_factory=list)
     exclude_data_points: list[str] = Field(default_factory=list)
     motions: list[Motion] = Field(default_factory=list)
+    own_verticals: list[str] = Field(
+        default_factory=list,
+        description="The seller's own industry (an MSP for managed IT, a 3PL for fulfilment): its words are on the "
+                    "page, but it is not the buyer unless the page says it sells to it.",
+    )
+    buyer_market_weight: float = Field(
+        default=1.0, ge=0, le=1.0,
+        description="How much the buyer market's own data points count for this kind of seller: a lender qualifies "
+                    "a restaurant by lending criteria, not by its menu; a software vendor by the restaurant's stack.",
+    )
 
 
 class SourceSpec(_Model):

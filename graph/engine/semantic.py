@@ -1,0 +1,163 @@
+"""A semantic signal for market routing: how close the seller's own words are to each market's description.
+
+Cue counting reads words; it cannot tell "reminders for optometry practices" from "dispatch for HVAC
+technicians" when both say "scheduling". An embedding of the seller's hero, headings and opening copy,
+compared with an embedding of every vertical and category (name, description, labels, strongest cues),
+says which markets the page is *about*. It is a signal to combine with the cue scores, not a classifier
+by itself: :func:`blend` keeps a market only as strong as both signals allow.
+
+The embedded default is WordLlama, whose weights ship inside its wheel (no download, numpy only): loaded
+once per process from the package folder. Market embeddings are computed once per knowledge base.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from graph.engine.text import Zone
+from graph.knowledge import KnowledgeBase
+from graph.knowledge.models import ProductCategory, Vertical
+from graph.state import Scored
+
+__all__ = ["Embedder", "SemanticIndex", "blend", "load_embedder", "semantic_index", "site_similarity"]
+
+log = logging.getLogger(__name__)
+
+# Which zones describe the seller (names, headings and opening copy), how much each counts, and how much
+# of each is read: the opening of a page says what it is; a long body drifts into details.
+QUERY_ZONES = {"title": 3.0, "headings": 2.0, "body": 1.0}
+ZONE_CHARS = 1500
+CUES_PER_MARKET = 12
+
+
+class Embedder(Protocol):
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length row vectors, one per text."""
+        ...
+
+
+class _WordLlama:
+    def __init__(self) -> None:
+        import wordllama
+
+        # the weights and tokenizer ship inside the wheel: load them from there, never from a hub
+        self._model = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self._model.embed(list(texts), norm=True), dtype=np.float32)
+
+
+_lock = threading.Lock()
+_embedder: list[Embedder | None] = []
+
+
+def load_embedder() -> Embedder | None:
+    """The process's embedder, loaded on first use; None (and one log line) when it cannot load."""
+    with _lock:
+        if not _embedder:
+            try:
+                _embedder.append(_WordLlama())
+            except (ImportError, OSError, ValueError, RuntimeError) as exc:  # routing falls back to cues
+                log.warning("semantic routing off: the embedding model did not load (%s)", type(exc).__name__)
+                _embedder.append(None)
+        return _embedder[0]
+
+
+def market_text(item: Vertical | ProductCategory) -> str:
+    cues = ", ".join(c.phrase for c in sorted(item.cues, key=lambda c: -c.weight)[:CUES_PER_MARKET])
+    labels = ", ".join(item.industry_labels) if isinstance(item, Vertical) else ""
+    return " ".join(part for part in (f"{item.name}.", item.description, labels, cues) if part)
+
+
+@dataclass(frozen=True)
+class SemanticIndex:
+    vertical_ids: tuple[str, ...]
+    verticals: np.ndarray
+    category_ids: tuple[str, ...]
+    categories: np.ndarray
+
+
+_indexes: dict[tuple[int, str], SemanticIndex] = {}
+
+
+def semantic_index(kb: KnowledgeBase, embedder: Embedder) -> SemanticIndex:
+    """Every market's embedding, computed once per knowledge base and embedder."""
+    key = (id(embedder), kb.version)
+    with _lock:
+        index = _indexes.get(key)
+    if index is None:
+        verticals, categories = list(kb.verticals.values()), list(kb.categories.values())
+        index = SemanticIndex(
+            vertical_ids=tuple(v.id for v in verticals),
+            verticals=embedder.embed([market_text(v) for v in verticals]),
+            category_ids=tuple(c.id for c in categories),
+            categories=embedder.embed([market_text(c) for c in categories]),
+        )
+        with _lock:
+            _indexes[key] = index
+    return index
+
+
+def site_similarity(index: SemanticIndex, embedder: Embedder, zones: Iterable[Zone]
+                    ) -> tuple[dict[str, float], dict[str, float]]:
+    """Cosine similarity of the seller's describing text to each vertical and each category."""
+    texts, weights = [], []
+    for zone in zones:
+        weight = QUERY_ZONES.get(zone.name)
+        text = zone.text.strip()[:ZONE_CHARS]
+        if weight and text:
+            texts.append(text)
+            weights.append(weight * zone.weight)
+    if not texts:
+        return {}, {}
+    vectors = embedder.embed(texts)
+    query = (vectors * np.asarray(weights, dtype=np.float32)[:, None]).sum(axis=0)
+    norm = float(np.linalg.norm(query))
+    if norm == 0.0:
+        return {}, {}
+    query /= norm
+    v_sims = index.verticals @ query
+    c_sims = index.categories @ query
+    return (dict(zip(index.vertical_ids, map(float, v_sims), strict=True)),
+            dict(zip(index.category_ids, map(float, c_sims), strict=True)))
+
+
+def relative(sims: dict[str, float]) -> dict[str, float]:
+    """Similarities rescaled per page: 1.0 for the closest market, 0.0 at the page's median market.
+
+    Raw cosines shift with a page's length and vocabulary; what carries meaning is how far a market
+    stands above the crowd of unrelated ones on the same page.
+    """
+    if not sims:
+        return {}
+    values = np.fromiter(sims.values(), dtype=np.float32)
+    top, median = float(values.max()), float(np.median(values))
+    spread = max(top - median, 1e-6)
+    return {k: max(0.0, (v - median) / spread) for k, v in sims.items()}
+
+
+def blend(scored: list[Scored], sims: dict[str, float], *, weight: float, floor: float) -> list[Scored]:
+    """Cue scores tempered by semantic closeness.
+
+    ``score' = score × ((1 - weight) + weight × closeness)`` with closeness the page-relative similarity;
+    a market whose closeness is under ``floor`` (the page is not about it: the cue words were incidental)
+    keeps only ``(1 - weight) × floor``-scaled credit. Markets without cue evidence are not invented here.
+    """
+    if not sims:
+        return scored
+    rel = relative(sims)
+    out = []
+    for s in scored:
+        closeness = rel.get(s.id, 0.0)
+        factor = (1 - weight) + weight * closeness
+        if closeness < floor:
+            factor *= closeness / floor if floor else 1.0
+        out.append(s.model_copy(update={"score": round(s.score * factor, 4)}))
+    return sorted(out, key=lambda s: s.score, reverse=True)
