@@ -194,3 +194,22 @@ async def test_python_api_async(site: SiteServer, cache_dir: Path) -> None:
                 assert path == "/thin"
             assert time.monotonic() - started < PROMPT_S, (path, mode, attempt)
             assert lock_keys(cache_dir) == [], f"{path} {mode} run {attempt + 1} left its lock"
+
+
+@pytest.mark.slow
+async def test_http_same_failing_and_succeeding_request_three_times(site: SiteServer, cache_dir: Path) -> None:
+    from server.app import create_app
+    from tests.support.http_helpers import ENRICH, app_client
+
+    async with app_client(create_app()) as client:
+        for body, status in (({"website": site.url_for("/thin")}, 422),
+                             ({"website": site.url_for("/"), "options": {"cache": "refresh"}}, 200)):
+            for attempt in range(3):
+                started = time.monotonic()
+                response = await client.post(ENRICH, json=body)
+                assert response.status_code == status and time.monotonic() - started < PROMPT_S
+                # the server answers first and releases right after (a thread hop later)
+                deadline = time.monotonic() + 2
+                while lock_keys(cache_dir) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.01)
+                assert lock_keys(cache_dir) == [], f"{body} run {attempt + 1} left its lock"
