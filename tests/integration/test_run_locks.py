@@ -60,13 +60,33 @@ def _backends(tmp_path: Path) -> list[RunCache]:
     return found
 
 
+def test_a_lock_owner_is_gone_once_its_process_is() -> None:
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        owner = LockOwner.parse(f"{_this_host()}:{alive.pid}:t1")
+        assert owner is not None and not owner.is_gone()
+        assert LockOwner.parse("elsewhere:1:t1") == LockOwner("elsewhere", 1, "t1")
+        assert not LockOwner("elsewhere", 1, "t1").is_gone()  # never known from here: its lease says
+        assert LockOwner.parse("garbage") is None and LockOwner.parse("h:x:t") is None
+        alive.kill()  # not reaped yet: a zombie holds nothing either
+        deadline = time.monotonic() + 5
+        while not owner.is_gone():
+            assert time.monotonic() < deadline, "a killed holder still looks alive"
+            time.sleep(0.02)
+    finally:
+        alive.kill()
+        alive.wait()
+    assert owner.is_gone()
+
+
 async def test_a_lock_whose_holder_is_gone_is_taken_over_at_once(tmp_path: Path) -> None:
     for cache in _backends(tmp_path):
         gone = [f"{_this_host()}:{_dead_pid()}:a1", f"{_this_host()}:{os.getpid()}:not-held-any-more"]
         if type(cache) is RunCache:
             gone.append(str(_dead_pid()))  # a bare pid: a lock from an older version
         for holder in gone:
-            assert LockOwner.parse(holder) is not None and LockOwner.parse(holder).is_gone()  # type: ignore[union-attr]
+            owner = LockOwner.parse(holder)
+            assert owner is not None and owner.is_gone()
             assert cache.try_lock("k", holder, 300)  # a lease far longer than any wait below
             locks = RunLocks(cache)
             started = time.monotonic()
@@ -96,13 +116,15 @@ async def test_a_live_holder_keeps_its_lock_by_renewing_the_lease(tmp_path: Path
         holder = RunLocks(cache, lease_s=0.5, beat_s=0.1)
         assert (await holder.acquire("k"))[0]
         mine = cache.lock_owner("k")
-        waiter = asyncio.create_task(RunLocks(cache, poll_s=0.02).acquire("k"))
+        second = RunLocks(cache, poll_s=0.02)
+        waiter = asyncio.create_task(second.acquire("k"))
         await asyncio.sleep(1.5)  # three leases
         assert not waiter.done() and cache.lock_owner("k") == mine
         await holder.release("k")
         assert (await asyncio.wait_for(waiter, 5))[0]  # free: the waiter takes it
         assert cache.lock_owner("k") not in (None, mine)
-        cache.swap_lock("k", cache.lock_owner("k") or "", None)
+        await second.aclose()
+        assert cache.lock_owner("k") is None
         cache.close()
 
 
