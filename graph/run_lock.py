@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import logging
 import os
@@ -197,8 +198,10 @@ class RunLocks:
                 return
 
     def _call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        """``fn(*args)`` in the default executor, as a future that :meth:`aclose` waits for."""
-        future = asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args))
+        """``fn(*args)`` in the default executor (with this context: logs keep their request id), as a
+        future that :meth:`aclose` waits for."""
+        call = functools.partial(contextvars.copy_context().run, fn, *args)
+        future = asyncio.get_running_loop().run_in_executor(None, call)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         return future
