@@ -114,7 +114,12 @@ def test_a_cli_killed_mid_run_does_not_hold_up_the_next(tmp_path: Path, site: Si
     assert lock_keys(cache_dir) == []
 
 
-def test_a_cli_stopped_by_sigterm_releases_its_lock(tmp_path: Path, site: SiteServer, home: GatedHome) -> None:
+@pytest.mark.parametrize(
+    ("stop", "exit_code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"]
+)
+def test_a_cli_stopped_mid_run_releases_its_lock(
+    tmp_path: Path, site: SiteServer, home: GatedHome, stop: signal.Signals, exit_code: int
+) -> None:
     cache_dir = tmp_path / "cache"
     stopped = subprocess.Popen(_cli("generate", site.url_for("/")), env=_env(cache_dir), cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -122,15 +127,15 @@ def test_a_cli_stopped_by_sigterm_releases_its_lock(tmp_path: Path, site: SiteSe
         assert home.asked.wait(60), "the run never reached the site"
         assert len(lock_keys(cache_dir)) == 1
         sent = time.monotonic()
-        stopped.send_signal(signal.SIGTERM)
+        stopped.send_signal(stop)
         _, stderr = stopped.communicate(timeout=10)
     finally:
         if stopped.poll() is None:
             stopped.kill()
             stopped.wait()
-    assert stopped.returncode == 143, stderr
+    assert stopped.returncode == exit_code, stderr
     assert time.monotonic() - sent < 5
-    assert lock_keys(cache_dir) == [], "SIGTERM left the run lock behind"
+    assert lock_keys(cache_dir) == [], f"{stop.name} left the run lock behind"
 
 
 # ───────────────────────────── the server ─────────────────────────────
