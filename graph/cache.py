@@ -3,9 +3,10 @@
 Values are stored as JSON strings under ``run:<key>`` with the TTL from settings, and an index
 ``id:<blueprint_id>`` → ``{key, owner, shared}`` lets ``GET /v1/campaigns/enrichment/{id}`` find them
 and check who may read them (:mod:`graph.tenancy`). The server secret lives beside the database, in
-the file ``server-secret``, so ``cache clear`` keeps it. A cross-process lock
-(atomic ``add``) lets several server workers run one identical request once. A cache folder that
-cannot be opened or written disables the cache with one warning; it never fails a request.
+the file ``server-secret``, so ``cache clear`` keeps it. A cross-process lock (atomic ``add``; renewed,
+taken over or released by compare-and-swap in a transaction) lets several server workers run one
+identical request once. A cache folder that cannot be opened or written disables the cache with one
+warning; it never fails a request.
 
 All diskcache calls are blocking (sqlite); callers on the event loop go through ``asyncio.to_thread``.
 """
@@ -129,17 +130,29 @@ class RunCache:
         entry = self.lookup_id(blueprint_id)
         return self.get(entry.key) if entry is not None else None
 
-    # ── cross-process run lock ──
-    def try_lock(self, key: str, ttl_s: float) -> bool:
-        """Atomically take the run lock for ``key``; ``True`` also when the cache is unavailable."""
-        taken = self._safe("add", f"lock:{key}", os.getpid(), expire=ttl_s)
+    # ── cross-process run lock (the policy — owners, leases, take-over — is graph.run_lock's) ──
+    def try_lock(self, key: str, owner: str, ttl_s: float) -> bool:
+        """Atomically take the free run lock for ``key`` as ``owner`` for ``ttl_s`` seconds; ``True``
+        also when the cache is unavailable (nobody to coordinate with)."""
+        taken = self._safe("add", f"lock:{key}", owner, expire=ttl_s)
         return True if taken is None else bool(taken)
 
-    def unlock(self, key: str) -> None:
-        self._safe("delete", f"lock:{key}")
+    def lock_owner(self, key: str) -> str | None:
+        value = self._safe("get", f"lock:{key}")
+        return None if value is None else str(value)  # an int: a pid, written by an older version
+
+    def swap_lock(self, key: str, expected: str, owner: str | None, ttl_s: float = 0) -> bool:
+        """If ``expected`` holds the lock: hand it to ``owner`` for ``ttl_s`` seconds (renew: the same
+        owner; take over: another), or delete it (``owner`` None). ``True`` also when unavailable."""
+        done = self._safe(lambda cache: _swap(cache, f"lock:{key}", expected, owner, ttl_s))
+        return True if done is None else bool(done)
+
+    def unlock(self, key: str, owner: str) -> None:
+        """Release the lock if ``owner`` holds it (never one that expired and was taken by another)."""
+        self.swap_lock(key, owner, None)
 
     def locked(self, key: str) -> bool:
-        return bool(self._safe("get", f"lock:{key}"))
+        return self.lock_owner(key) is not None
 
     # ── fetched pages ──
     def get_page(self, url: str) -> str | None:
@@ -252,6 +265,18 @@ def _set_many(cache: diskcache.Cache, items: dict[str, Any], expire: int | None)
     with cache.transact():  # one sqlite commit for all of them, and readers see both or neither
         for key, value in items.items():
             cache.set(key, value, expire=expire)
+
+
+def _swap(cache: diskcache.Cache, name: str, expected: str, owner: str | None, ttl_s: float) -> bool:
+    with cache.transact():  # BEGIN IMMEDIATE: no other process writes between the read and the write
+        current = cache.get(name)
+        if current is None or str(current) != expected:
+            return False
+        if owner is None:
+            cache.delete(name)
+        else:
+            cache.set(name, owner, expire=ttl_s)
+        return True
 
 
 def open_run_cache(settings: Settings) -> RunCache:

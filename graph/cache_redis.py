@@ -4,7 +4,8 @@ Same surface and guarantees as :class:`graph.cache.RunCache` (which stays the de
 only (never pickle), blueprints under ``run:<key>`` with the run TTL, an ``id:<blueprint_id>`` index
 (its owner included), the server secret under ``server-secret`` (set once, kept by ``clear``),
 fetched pages under ``page:<url>`` with the page TTL, and a cross-replica run lock taken with
-``SET lock:<key> <token> NX PX <ttl>`` so identical requests spread over replicas run the graph once.
+``SET lock:<key> <owner> NX PX <lease>`` (renewed while the run lives, released by compare-and-delete)
+so identical requests spread over replicas run the graph once.
 Every key lives under a prefix, so ``clear`` never touches other data in a shared Redis database.
 
 The client is the synchronous ``redis`` one on purpose: the runner already calls the cache through
@@ -21,10 +22,8 @@ import json
 import logging
 import os
 import secrets
-import socket
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -39,8 +38,18 @@ __all__ = ["RedisRunCache", "redact_url"]
 log = logging.getLogger("graph.cache")
 RETRY_AFTER_S = 30.0  # how long an unreachable Redis is left alone before the next attempt
 SOCKET_TIMEOUT_S = 2.0
-# compare-and-delete: a replica releases only the lock it holds, never one that expired and was re-taken
-_UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+# compare-and-swap: a replica renews, hands over or deletes only the lock held by the owner it names, never
+# one that expired and was taken by another
+_SWAP = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then return redis.call('del', KEYS[1]) end
+redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+"""
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
 
 
 def redact_url(url: str) -> str:
@@ -60,7 +69,6 @@ class RedisRunCache(RunCache):
         self.prefix = prefix
         self._client: redis.Redis | None = None
         self._retry_at = 0.0
-        self._tokens: dict[str, str] = {}  # lock key → the token this instance set
         self._guard = threading.Lock()  # to_thread calls run on several worker threads
 
     def __repr__(self) -> str:
@@ -162,26 +170,37 @@ class RedisRunCache(RunCache):
         entry = self.lookup_id(blueprint_id)
         return self.get(entry.key) if entry is not None else None
 
-    # ── cross-replica run lock ──
-    def try_lock(self, key: str, ttl_s: float) -> bool:
-        """Atomically take the run lock for ``key``; ``True`` also when Redis is unavailable."""
-        token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+    # ── cross-replica run lock (the policy — owners, leases, take-over — is graph.run_lock's) ──
+    def try_lock(self, key: str, owner: str, ttl_s: float) -> bool:
+        """Atomically take the free run lock for ``key`` as ``owner`` with a ``PX`` lease; ``True`` also
+        when Redis is unavailable (nobody to coordinate with: run uncached)."""
         client = self._redis()
         if client is None:
-            return True  # no shared cache: nobody to coordinate with, run uncached
+            return True
         try:
-            taken = client.set(self._k("lock", key), token, nx=True, px=max(1, int(ttl_s * 1000)))
+            return bool(client.set(self._k("lock", key), owner, nx=True, px=_ms(ttl_s)))
         except redis.RedisError as exc:
             self._failed(exc)
             return True
-        if taken:
-            self._tokens[key] = token
-        return bool(taken)
 
-    def unlock(self, key: str) -> None:
-        token = self._tokens.pop(key, None)
-        if token is not None:
-            self._call("eval", _UNLOCK, 1, self._k("lock", key), token)
+    def lock_owner(self, key: str) -> str | None:
+        value = self._call("get", self._k("lock", key))
+        return value if isinstance(value, str) else None
+
+    def swap_lock(self, key: str, expected: str, owner: str | None, ttl_s: float = 0) -> bool:
+        """If ``expected`` holds the lock: hand it to ``owner`` with a fresh ``PX`` lease (renew, take
+        over) or delete it (``owner`` None), atomically. ``True`` also when Redis is unavailable."""
+        client = self._redis()
+        if client is None:
+            return True
+        try:
+            return bool(client.eval(_SWAP, 1, self._k("lock", key), expected, owner or "", _ms(ttl_s)))
+        except redis.RedisError as exc:
+            self._failed(exc)
+            return True
+
+    def unlock(self, key: str, owner: str) -> None:
+        self.swap_lock(key, owner, None)
 
     def locked(self, key: str) -> bool:
         return bool(self._call("exists", self._k("lock", key)))

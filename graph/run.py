@@ -6,12 +6,12 @@ the contract's events (``run_started``, ``node_started``, ``node_completed``, ``
 ``error`` event also carries the raised exception under ``"exception"`` (not part of the wire format).
 
 Stampede protection: identical concurrent requests share one in-flight run per process (every
-subscriber replays its events from the start), and processes sharing a cache folder take an atomic
-lock so only one of them runs the graph; the others wait for its result in the cache. A subscriber that
-goes away cancels the run only when nobody else is waiting on it. A run starts when a subscriber asks for
-the event after ``run_started``: a stream's first event is sent before the graph takes the event loop,
-and a client gone by then costs no run. Cached pages of the seller's site are reused only in cache mode
-``use``; ``refresh`` and ``bypass`` read the site again.
+subscriber replays its events from the start), and processes sharing a cache take a run lock
+(:mod:`graph.run_lock`) so only one of them runs the graph; the others wait for its result in the
+cache. A subscriber that goes away cancels the run only when nobody else is waiting on it. A run
+starts when a subscriber asks for the event after ``run_started``: a stream's first event is sent
+before the graph takes the event loop, and a client gone by then costs no run. Cached pages of the
+seller's site are reused only in cache mode ``use``; ``refresh`` and ``bypass`` read the site again.
 
 Tenancy (:mod:`graph.tenancy`): ``tenant`` (the HTTP API's key holder, ``None`` elsewhere) goes into
 the run key, so tenants share neither cache entries nor runs nor ids, and :meth:`find` answers a
@@ -28,8 +28,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
-import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,6 +37,7 @@ from graph.fingerprint import blueprint_id_for, run_key
 from graph.hot_cache import HotCache, hit_bytes
 from graph.knowledge import load_knowledge
 from graph.resources import Resources, open_resources, use_resources
+from graph.run_lock import RunLocks
 from graph.schemas import Blueprint, EnrichmentRequest
 from graph.settings import Settings, get_settings
 from graph.state import Context
@@ -48,8 +48,6 @@ __all__ = ["BlueprintRunner", "Event", "open_runner"]
 
 log = logging.getLogger(__name__)
 Event = dict[str, Any]
-LOCK_TTL_S = 300.0
-POLL_S = 0.05
 
 
 @dataclass
@@ -102,6 +100,7 @@ class BlueprintRunner:
     ) -> None:
         self.settings = settings or get_settings()
         self.cache = cache
+        self.locks = RunLocks(cache) if cache is not None else None
         self.resources = resources
         self.secret = ServerSecret(self.settings, cache)
         # 0: refresh as often as asked (the CLI and the Python API); the server passes its setting
@@ -120,7 +119,7 @@ class BlueprintRunner:
         engine: str | None = None,
         model: str | None = None,
         tenant: str | None = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         resolved, model, key = await self._identify(request, engine, model, tenant)
         blueprint_id = blueprint_id_for(key, await self.secret.get())
         mode = request.options.cache
@@ -208,16 +207,17 @@ class BlueprintRunner:
 
         ``on_event`` sees every event as it arrives (the CLI's progress display)."""
         status = "miss"
-        async for event in self.stream(request, engine=engine, model=model, tenant=tenant):
-            if on_event is not None:
-                on_event(event)
-            if event["event"] == "run_started":
-                status = event["data"]["cache"]
-            elif event["event"] == "blueprint":
-                blueprint = Blueprint.model_validate(event["data"])
-                return blueprint, blueprint.meta.cache if status != "bypass" else "bypass"
-            elif event["event"] == "error":
-                raise self._error_of(event)
+        async with contextlib.aclosing(self.stream(request, engine=engine, model=model, tenant=tenant)) as events:
+            async for event in events:
+                if on_event is not None:
+                    on_event(event)
+                if event["event"] == "run_started":
+                    status = event["data"]["cache"]
+                elif event["event"] == "blueprint":
+                    blueprint = Blueprint.model_validate(event["data"])
+                    return blueprint, blueprint.meta.cache if status != "bypass" else "bypass"
+                elif event["event"] == "error":
+                    raise self._error_of(event)
         raise BlueprintError("the run ended without a blueprint")
 
     async def find(self, blueprint_id: str, *, tenant: str | None = None) -> dict[str, Any] | None:
@@ -241,11 +241,15 @@ class BlueprintRunner:
         return tenant_id(await self.secret.get(), api_key)
 
     async def aclose(self) -> None:
+        """Cancel the runs still in flight and wait until every run lock is released: a caller closes
+        the cache only after this (``asyncio.run`` would otherwise drop a pending release)."""
         for flight in list(self._flights.values()):
             if flight.task is not None and not flight.task.done():
                 flight.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await flight.task
+        if self.locks is not None:
+            await self.locks.aclose()
 
     # ── internals ──
     async def _identify(
@@ -280,9 +284,9 @@ class BlueprintRunner:
     ) -> None:
         locked = False
         try:
-            if cache is not None:
+            if cache is not None and self.locks is not None:
                 refresh = request.options.cache == "refresh"
-                locked, shared = await self._acquire(cache, key, refresh=refresh)
+                locked, shared = await self.locks.acquire(key, refresh=refresh)
                 if shared is not None:  # another process ran it meanwhile
                     flight.publish("blueprint", _as_hit(shared))
                     flight.delivered = True
@@ -311,32 +315,8 @@ class BlueprintRunner:
             flight.finished = True
             flight.publish("done", {})
             self._flights.pop(flight.key, None)
-            if locked and cache is not None:
-                # shielded: the lock is released even when this task is being cancelled
-                await asyncio.shield(asyncio.to_thread(cache.unlock, key))
-
-    async def _acquire(
-        self, cache: RunCache, key: str, *, refresh: bool = False
-    ) -> tuple[bool, dict[str, Any] | None]:
-        """Take the cross-process lock, or wait for the holder's result.
-
-        With ``refresh`` an entry already in the cache is stale by definition: the lock holder runs
-        anyway, and a waiter takes the entry only once the holder has released the lock (rewritten it).
-        """
-        deadline = time.monotonic() + LOCK_TTL_S
-        while time.monotonic() < deadline:
-            if await asyncio.to_thread(cache.try_lock, key, LOCK_TTL_S):
-                if refresh:
-                    return True, None
-                hit = await asyncio.to_thread(cache.get, key)  # re-check: the holder may just have finished
-                return True, hit
-            await asyncio.sleep(POLL_S)
-            if refresh and await asyncio.to_thread(cache.locked, key):
-                continue
-            hit = await asyncio.to_thread(cache.get, key)
-            if hit is not None:
-                return False, hit
-        return False, None  # a stale lock: run anyway
+            if locked and self.locks is not None:
+                await self.locks.release(key)  # runs to the end even when this task is being cancelled
 
     async def _run_graph(
         self, flight: _Flight, request: EnrichmentRequest, context: Context, cache: RunCache | None

@@ -1,16 +1,19 @@
 """The ``blueprint`` command line.
 
 Exit codes: 0 success · 1 unexpected error · 2 bad input (validation_error, blocked_url) ·
-3 insufficient information · 4 upstream failure (upstream_error, timeout).
+3 insufficient information · 4 upstream failure (upstream_error, timeout) · 143 stopped by SIGTERM.
 Progress goes to stderr (a live display on a terminal, one line per node otherwise); results to stdout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -143,9 +146,27 @@ class _Progress:
 async def _generate(request: Any, engine: str | None, progress: _Progress) -> Any:
     from graph.run import open_runner
 
-    async with open_runner() as runner:
-        blueprint, _ = await runner.generate(request, engine=engine, on_event=progress)
+    with _cancelled_by_sigterm():
+        async with open_runner() as runner:
+            blueprint, _ = await runner.generate(request, engine=engine, on_event=progress)
     return blueprint
+
+
+@contextlib.contextmanager
+def _cancelled_by_sigterm() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a service manager) cancels the run as Ctrl-C does, so it unwinds
+    and releases its run lock instead of dying with it held."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    installed = False
+    if task is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows; not the main thread
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+            installed = True
+    try:
+        yield
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGTERM)
 
 
 @app.command(cls=_PlainHelp)
@@ -163,6 +184,7 @@ def generate(
                       typer.Option("--format", metavar="[json|markdown]", help="Output format.")] = "json",
     out: Annotated[Path | None, typer.Option(metavar="FILE", help="Write the result here instead of stdout.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the run cache.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Run again and replace the cached result.")] = False,
 ) -> None:
     """Generate an enrichment blueprint for WEBSITE."""
     from graph.schemas import EnrichmentRequest
@@ -172,7 +194,7 @@ def generate(
     except (OSError, json.JSONDecodeError) as exc:
         _err(f"error [validation_error]: cannot read the ICP file {icp}: {exc}")
         raise typer.Exit(2) from exc
-    options: dict[str, Any] = {"cache": "bypass" if no_cache else "use"}
+    options: dict[str, Any] = {"cache": "bypass" if no_cache else "refresh" if refresh else "use"}
     if engine:
         options["engine"] = engine
     if max_data_points is not None:
@@ -187,6 +209,10 @@ def generate(
     except (BlueprintError, ValidationError) as exc:
         progress.stop()
         raise _fail(exc) from None
+    except asyncio.CancelledError:  # SIGTERM: the run was unwound, its lock released
+        progress.stop()
+        _err("stopped (SIGTERM)")
+        raise typer.Exit(128 + signal.SIGTERM) from None
     progress.stop()
     text = blueprint.to_markdown() if format == "markdown" else blueprint.model_dump_json(indent=2)
     if out:
@@ -205,7 +231,7 @@ def demo(
 
     with serve_demo_site() as url:
         generate(url, icp=None, sample_domains=None, engine=None, max_data_points=None, format=format,
-                 out=None, no_cache=True)
+                 out=None, no_cache=True, refresh=False)
 
 
 @app.command(cls=_PlainHelp)

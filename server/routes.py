@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Body, Depends, Path, Response
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel
@@ -24,6 +24,7 @@ from graph.fingerprint import package_version
 from graph.run import Event
 from graph.schemas import Blueprint, EnrichmentRequest
 from server.deps import AuthDep, CacheDep, RequestIdDep, RunnerDep, SettingsDep, TenantDep
+from server.disconnect import CLIENT_CLOSED_REQUEST, until_disconnected
 from server.errors import ErrorEnvelope, json_response
 from server.events import SSE_EXAMPLE, to_sse
 from server.examples import BLUEPRINT_EXAMPLE, REQUEST_EXAMPLES
@@ -164,7 +165,8 @@ api_router.add_api_route(
         "Reads the seller's website, infers or applies the ICP, and answers which data points to collect "
         "about leads, where each lives and how to collect it. Identical requests are served from the run "
         "cache (`options.cache`: `use` | `refresh` | `bypass`); the `X-Cache` header says `HIT`, `MISS` or "
-        "`BYPASS`. Concurrent identical requests run the graph once.\n\n" + SSE_DOC
+        "`BYPASS`. Concurrent identical requests run the graph once; a client that disconnects cancels the "
+        "run unless another request waits on it.\n\n" + SSE_DOC
     ),
     responses={
         200: {
@@ -191,31 +193,37 @@ async def create_enrichment(
     request: CheckedRequest,
     runner: RunnerDep,
     tenant: TenantDep,
+    connection: Request,
 ) -> Any:
     cached_json = getattr(runner, "cached_json", None)  # a stand-in runner (tests) may offer only stream()
     hit = await cached_json(request, tenant=tenant) if cached_json is not None else None
     if hit is not None:  # the stored bytes as they are: no parse, no validation, no re-serialisation
         return Response(hit, media_type="application/json", headers={"X-Cache": "HIT"})
+    # a client that leaves cancels the run, unless another request waits on it (as with SSE)
+    answered, outcome = await until_disconnected(connection, _blueprint_of(runner, request, tenant))
+    if not answered or outcome is None:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it; the access log does
+    status, blueprint = outcome
+    cache = "bypass" if status == "bypass" else str(blueprint.get("meta", {}).get("cache", status))
+    return json_response(blueprint, headers={"X-Cache": cache.upper()})
+
+
+async def _blueprint_of(runner: Any, request: EnrichmentRequest, tenant: str | None) -> tuple[str, dict[str, Any]]:
+    """The run's cache status and blueprint; its error as an exception."""
     status = "miss"
-    blueprint: dict[str, Any] | None = None
-    stream = runner.stream(request, tenant=tenant)
-    async with contextlib.aclosing(cast(AsyncGenerator[Event, None], stream)) as events:
+    async with contextlib.aclosing(cast(AsyncGenerator[Event, None], runner.stream(request, tenant=tenant))) as events:
         async for event in events:
             kind = event["event"]
             if kind == "run_started":
                 status = event["data"]["cache"]
             elif kind == "blueprint":
-                blueprint = event["data"]
-                break  # the answer is complete; the runner finishes storing it on its own
+                return status, event["data"]  # the runner finishes storing it on its own
             elif kind == "error":
                 error = event.get("exception")
                 if isinstance(error, BlueprintError):
                     raise error
                 raise BlueprintError(str(event["data"].get("message", "internal error")))
-    if blueprint is None:
-        raise BlueprintError("the run ended without a blueprint")
-    cache = "bypass" if status == "bypass" else str(blueprint.get("meta", {}).get("cache", status))
-    return json_response(blueprint, headers={"X-Cache": cache.upper()})
+    raise BlueprintError("the run ended without a blueprint")
 
 
 @api_router.get(

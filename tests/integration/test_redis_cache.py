@@ -114,19 +114,41 @@ def test_entries_expire_after_the_ttl(prefix: str) -> None:
 def test_lock_is_exclusive_across_instances_and_released_only_by_its_holder(prefix: str) -> None:
     a = RedisRunCache(REDIS_URL or "", ttl_s=60, prefix=prefix)
     b = RedisRunCache(REDIS_URL or "", ttl_s=60, prefix=prefix)
-    assert a.try_lock("k", 30) is True
-    assert b.try_lock("k", 30) is False and b.locked("k")
-    b.unlock("k")  # b does not hold it: a no-op
-    assert a.locked("k") and b.try_lock("k", 30) is False
-    a.unlock("k")
-    assert not a.locked("k") and b.try_lock("k", 0.2) is True
-    time.sleep(0.3)  # a crashed holder's lock expires
-    assert a.try_lock("k", 30) is True
-    b.unlock("k")  # b's lock expired and a holds a new one: b must not release a's
-    assert a.locked("k")
-    a.unlock("k")
+    assert a.try_lock("k", "A", 30) is True
+    assert b.try_lock("k", "B", 30) is False and b.locked("k") and b.lock_owner("k") == "A"
+    b.unlock("k", "B")  # B does not hold it: a no-op
+    assert a.locked("k") and b.try_lock("k", "B", 30) is False
+    a.unlock("k", "A")
+    assert not a.locked("k") and a.lock_owner("k") is None and b.try_lock("k", "B", 0.2) is True
+    time.sleep(0.3)  # a crashed holder's lease runs out
+    assert a.try_lock("k", "A", 30) is True
+    b.unlock("k", "B")  # B's lease ran out and A holds a new one: B must not release A's
+    assert a.lock_owner("k") == "A"
+    a.unlock("k", "A")
     a.close()
     b.close()
+
+
+@needs_redis
+def test_lock_lease_is_short_renewed_and_handed_over_only_by_compare_and_swap(prefix: str) -> None:
+    cache = RedisRunCache(REDIS_URL or "", ttl_s=60, prefix=prefix)
+    raw = redis.Redis.from_url(REDIS_URL or "", decode_responses=True)
+    try:
+        assert cache.try_lock("k", "A", 0.5)
+        assert 0 < raw.pttl(f"{prefix}lock:k") <= 500  # a short PX lease, not the run's whole TTL
+        time.sleep(0.3)
+        assert cache.swap_lock("k", "A", "A", 0.5)  # renewed: a fresh lease
+        assert raw.pttl(f"{prefix}lock:k") > 300
+        assert cache.swap_lock("k", "B", "C", 5) is False and cache.lock_owner("k") == "A"  # B holds nothing
+        assert cache.swap_lock("k", "A", "C", 5) and cache.lock_owner("k") == "C"  # taken over from A
+        assert raw.pttl(f"{prefix}lock:k") > 4000
+        assert cache.swap_lock("k", "A", "A", 5) is False  # A lost it: its renewal must not steal it back
+        time.sleep(0.6)
+        assert cache.lock_owner("k") == "C"  # the old lease did not expire the new owner
+    finally:
+        raw.close()
+        cache.unlock("k", "C")
+        cache.close()
 
 
 @needs_redis
@@ -154,9 +176,10 @@ def test_unreachable_redis_runs_uncached_with_one_warning(caplog: pytest.LogCapt
         assert dead.get("k") is None and dead.get_by_id("x") is None and dead.get_page("u") is None
         dead.set("k", _blueprint())
         dead.set_page("u", "x")
-        assert dead.try_lock("k", 10) is True  # nobody to coordinate with: run
-        dead.unlock("k")
-        assert dead.locked("k") is False
+        assert dead.try_lock("k", "A", 10) is True  # nobody to coordinate with: run
+        assert dead.swap_lock("k", "A", "A", 10) is True  # a renewal does not report a lost lock
+        dead.unlock("k", "A")
+        assert dead.locked("k") is False and dead.lock_owner("k") is None
     assert dead.stats()["available"] is False and dead.clear() == 0
     assert time.monotonic() - started < 3  # one connection attempt, then the cool-down
     warnings = [r for r in caplog.records if "cache disabled" in r.getMessage()]
