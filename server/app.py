@@ -15,12 +15,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from graph.cache import AsyncPageCache, open_run_cache
+from graph.cache import AsyncPageCache, AsyncResponseCache, open_run_cache
 from graph.fingerprint import package_version
 from graph.knowledge import load_knowledge
 from graph.resources import open_resources
 from graph.run import BlueprintRunner
 from graph.settings import Settings, get_settings
+from server.admission import AdmissionMiddleware
 from server.errors import install_error_handlers
 from server.logging import configure_logging
 from server.middleware import RequestContextMiddleware
@@ -66,7 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         available = await asyncio.to_thread(lambda: cache.available)
         await asyncio.to_thread(_warm_up, active)
         page_cache = AsyncPageCache(cache) if available else None
-        async with open_resources(active, page_cache=page_cache) as resources:
+        # provider answers are memoized like on the CLI/Python path (company 30 days, person 7 days): a
+        # `refresh` runs the graph again but does not pay the providers again for what they just said
+        responses = AsyncResponseCache(cache) if available else None
+        async with open_resources(active, page_cache=page_cache, response_cache=responses) as resources:
             runner = BlueprintRunner(settings=active, cache=cache, resources=resources)
             app.state.settings, app.state.cache, app.state.runner = active, cache, runner
             log.info(
@@ -92,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(AdmissionMiddleware)  # inside the request context: its refusals carry the request id
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)
