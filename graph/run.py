@@ -10,8 +10,11 @@ subscriber replays its events from the start), and processes sharing a cache fol
 lock so only one of them runs the graph; the others wait for its result in the cache. A subscriber that
 goes away cancels the run only when nobody else is waiting on it. A run starts when a subscriber asks for
 the event after ``run_started``: a stream's first event is sent before the graph takes the event loop,
-and a client gone by then costs no run. Cached pages of the seller's site are reused only in cache mode
-``use``; ``refresh`` and ``bypass`` read the site again.
+and a client gone by then costs no run. A new run (never one that joins an identical flight) takes a place
+among the process's run slots (:mod:`graph.admission`, ``BLUEPRINT_MAX_RUNS``), waiting in a bounded
+queue for its turn, or is refused with ``Overloaded`` before its first event. Cached pages of the seller's
+site are reused only in cache mode ``use``; ``refresh`` and ``bypass`` read the site again (``bypass``
+reads and writes no cache at all, provider answers included).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from graph.admission import RunSlots, RunTicket
 from graph.cache import AsyncPageCache, AsyncResponseCache, RunCache, open_run_cache
 from graph.fingerprint import blueprint_id_for, run_key
 from graph.hot_cache import HotCache, hit_bytes
@@ -59,6 +63,7 @@ class _Flight:
     # starts the run; called when a subscriber asks for the event after ``run_started``, so a stream's
     # first event is on the wire before the graph takes the event loop
     starter: Callable[[], Coroutine[Any, Any, None]] | None = None
+    ticket: RunTicket | None = None  # its place among the process's run slots (graph/admission.py)
 
     def publish(self, event: str, data: dict[str, Any], exception: BaseException | None = None) -> None:
         self.events.append({"event": event, "data": data, **({"exception": exception} if exception else {})})
@@ -99,6 +104,7 @@ class BlueprintRunner:
         # finished blueprints as response bytes, never kept longer than the shared cache keeps them
         ttl = self.settings.cache_ttl_s
         self.hot = HotCache(ttl_s=min(hot_ttl_s, ttl) if ttl else hot_ttl_s)
+        self.slots = RunSlots(self.settings.max_runs, self.settings.run_queue)
 
     # ── public ──
     async def stream(
@@ -123,7 +129,8 @@ class BlueprintRunner:
         flight_key = f"{key}:{mode}" if mode != "bypass" else f"{key}:bypass:{id(request)}"
         flight = self._flights.get(flight_key)
         if flight is None:
-            flight = _Flight(key=flight_key)
+            # a new run needs a place among the run slots; Overloaded (503) before anything is published
+            flight = _Flight(key=flight_key, ticket=self.slots.reserve())
             self._flights[flight_key] = flight
             context = Context(engine=resolved, model=model)
             status = "bypass" if mode == "bypass" else "miss"
@@ -140,6 +147,8 @@ class BlueprintRunner:
                     flight.task.cancel()  # nobody is listening any more
                 elif self._flights.get(flight_key) is flight:  # left before the run began: never run it
                     del self._flights[flight_key]
+                    if flight.ticket is not None:
+                        flight.ticket.release()
 
     async def cached_json(
         self, request: EnrichmentRequest, *, engine: str | None = None, model: str | None = None
@@ -227,6 +236,8 @@ class BlueprintRunner:
     ) -> None:
         locked = False
         try:
+            if flight.ticket is not None:
+                await flight.ticket.acquire()  # queued behind the runs already holding a slot
             if cache is not None:
                 refresh = request.options.cache == "refresh"
                 locked, shared = await self._acquire(cache, key, refresh=refresh)
@@ -258,6 +269,8 @@ class BlueprintRunner:
             flight.finished = True
             flight.publish("done", {})
             self._flights.pop(flight.key, None)
+            if flight.ticket is not None:
+                flight.ticket.release()
             if locked and cache is not None:
                 # shielded: the lock is released even when this task is being cancelled
                 await asyncio.shield(asyncio.to_thread(cache.unlock, key))
@@ -300,8 +313,11 @@ class BlueprintRunner:
                 responses = AsyncResponseCache(cache) if cache is not None else None
                 resources = await stack.enter_async_context(
                     open_resources(self.settings, page_cache=page_cache, response_cache=responses))
-            elif not reuse_pages and resources.page_cache is not None:
-                resources = dataclasses.replace(resources, page_cache=None)  # same clients, no cached pages
+            else:  # same clients; refresh/bypass read the site again, bypass touches no cache at all
+                if not reuse_pages and resources.page_cache is not None:
+                    resources = dataclasses.replace(resources, page_cache=None)
+                if cache is None and resources.response_cache is not None:
+                    resources = dataclasses.replace(resources, response_cache=None)
             stack.enter_context(use_resources(resources))
             blueprint: dict[str, Any] | None = None
             async for mode, payload in graph.astream(inputs, context=context, stream_mode=["custom", "updates"]):

@@ -100,8 +100,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1, validation_alias="BLUEPRINT_MAX_BODY_BYTES")
     # ``N/second|minute|hour`` per API key (per client address without keys); unset or ``off``: no limit
     rate_limit: Rate | None = Field(default=None, validation_alias="BLUEPRINT_RATE_LIMIT")
-    max_runs: int = Field(default=16, ge=1, validation_alias="BLUEPRINT_MAX_RUNS")
-    run_queue: int = Field(default=64, ge=0, validation_alias="BLUEPRINT_RUN_QUEUE")
+    max_runs: int = Field(default=8, ge=1, validation_alias="BLUEPRINT_MAX_RUNS")
+    run_queue: int = Field(default=32, ge=0, validation_alias="BLUEPRINT_RUN_QUEUE")
 
     _rate = field_validator("rate_limit", mode="before")(parse_rate)
 

@@ -11,6 +11,9 @@ headers alone, in this order:
 3. Every route: a declared ``Content-Length`` over ``BLUEPRINT_MAX_BODY_BYTES`` → ``413
    payload_too_large``; a chunked body is counted while it is read and refused as soon as it passes the
    limit.
+4. ``/v1`` routes: at most :func:`door_limit` requests in progress in this process, else ``503
+   overloaded`` with ``Retry-After`` — at the door, for a fraction of what refusing it behind the run
+   slots (:mod:`graph.admission`) would cost, once the body was parsed and the cache asked.
 
 A refusal sent while a body is still unread says ``Connection: close``: the server then drops the
 connection instead of draining (reading and discarding) what the client keeps sending.
@@ -25,10 +28,11 @@ import hmac
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph.admission import RunSlots
 from graph.settings import Settings
 from server.errors import BlueprintHTTPException, envelope_response
 from server.rate_limit import RateLimiter
-from tools.errors import BlueprintError, PayloadTooLarge, RateLimited, Unauthorized
+from tools.errors import BlueprintError, Overloaded, PayloadTooLarge, RateLimited, Unauthorized
 
 __all__ = ["AdmissionMiddleware"]
 
@@ -90,6 +94,7 @@ class AdmissionMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._limiter: RateLimiter | None = None
+        self._in_progress = 0  # API requests past the door and not yet answered
 
     def _rate_limiter(self, settings: Settings) -> RateLimiter | None:
         if settings.rate_limit is None:
@@ -103,31 +108,58 @@ class AdmissionMiddleware:
             await self.app(scope, receive, send)
             return
         settings: Settings = scope["app"].state.settings
+        api = scope["path"].startswith(API_PREFIX)
         declared = _declared_length(scope)
         has_body = bool(declared) or _header(scope, b"transfer-encoding") is not None
-        extra_headers: dict[str, str] = {}
+        rate_headers: dict[str, str] = {}
         try:
-            if scope["path"].startswith(API_PREFIX):
+            if api:
                 caller = authenticate(settings, scope)
                 limiter = self._rate_limiter(settings)
                 if limiter is not None:
                     client = scope.get("client")
                     decision = limiter.take(caller or f"client:{client[0] if client else 'unknown'}")
-                    extra_headers = decision.headers()
+                    rate_headers = decision.headers()
                     if not decision.allowed:
                         raise _rate_limited(decision.reset_s, settings)
             if declared is not None and declared > settings.max_body_bytes:
                 raise _too_large(settings.max_body_bytes)
+            if api and self._in_progress >= door_limit(settings):
+                raise _busy(scope)
         except BlueprintError as refusal:
-            headers = {**extra_headers, **({"Connection": "close"} if has_body else {})}
+            headers = {**rate_headers, **({"Connection": "close"} if has_body else {})}
             request_id = scope.get("state", {}).get("request_id")
             await envelope_response(refusal, request_id, headers)(scope, receive, send)
             return
-        if extra_headers:
-            send = _with_headers(send, extra_headers)
+        if rate_headers:
+            send = _with_headers(send, rate_headers)
         if has_body:
             receive = _counting(receive, settings.max_body_bytes)
-        await self.app(scope, receive, send)
+        if not api:
+            await self.app(scope, receive, send)
+            return
+        self._in_progress += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._in_progress -= 1
+
+
+def door_limit(settings: Settings) -> int:
+    """API requests one process handles at once: twice what its run slots and queue admit, so requests
+    that need no new run (cache hits, requests joining an identical run) keep as much room again."""
+    return 2 * (settings.max_runs + settings.run_queue)
+
+
+def _busy(scope: Scope) -> Overloaded:
+    """Refused at the door: parsing and checking a request costs ~0.5 ms of the event loop, so a burst of
+    a thousand would hold up every other answer (/healthz included) for the time it takes to refuse
+    them one by one behind the run slots."""
+    runner = getattr(scope["app"].state, "runner", None)
+    slots = getattr(runner, "slots", None)
+    retry_after = slots.retry_after_s() if isinstance(slots, RunSlots) else 5
+    return Overloaded("The server is handling as many requests as it accepts at once; retry after the time "
+                      "in the Retry-After header.", retry_after_s=retry_after)
 
 
 def _rate_limited(reset_s: int, settings: Settings) -> RateLimited:

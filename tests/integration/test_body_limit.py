@@ -11,7 +11,6 @@ from __future__ import annotations
 import select
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
