@@ -40,9 +40,14 @@ class RunSlots:
     def admitted(self) -> int:
         return self._admitted
 
+    @property
+    def full(self) -> bool:
+        """Every slot and every queue place is taken: a new run would be refused."""
+        return self._admitted >= self.limit + self.queue
+
     def reserve(self) -> RunTicket:
         """A place for one new run (in a slot or in the queue), or :class:`Overloaded` when none is left."""
-        if self._admitted >= self.limit + self.queue:
+        if self.full:
             raise Overloaded(
                 f"The server is running {self.limit} blueprints and {self.queue} more are waiting; "
                 "retry after the time in the Retry-After header.",

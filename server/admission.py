@@ -11,9 +11,11 @@ headers alone, in this order:
 3. Every route: a declared ``Content-Length`` over ``BLUEPRINT_MAX_BODY_BYTES`` → ``413
    payload_too_large``; a chunked body is counted while it is read and refused as soon as it passes the
    limit.
-4. ``/v1`` routes: at most :func:`door_limit` requests in progress in this process, else ``503
-   overloaded`` with ``Retry-After`` — at the door, for a fraction of what refusing it behind the run
-   slots (:mod:`graph.admission`) would cost, once the body was parsed and the cache asked.
+4. ``/v1`` routes, while every run slot and queue place is taken (:mod:`graph.admission`): at most
+   :func:`door_limit` requests in progress in this process, else ``503 overloaded`` with ``Retry-After``
+   — at the door, for a fraction of what refusing it behind the run slots would cost once the body was
+   parsed and the cache asked. Below saturation nothing is refused here (a stampede of identical
+   requests or of cache hits is not a reason to refuse anyone).
 
 A refusal sent while a body is still unread says ``Connection: close``: the server then drops the
 connection instead of draining (reading and discarding) what the client keeps sending.
@@ -124,7 +126,7 @@ class AdmissionMiddleware:
                         raise _rate_limited(decision.reset_s, settings)
             if declared is not None and declared > settings.max_body_bytes:
                 raise _too_large(settings.max_body_bytes)
-            if api and self._in_progress >= door_limit(settings):
+            if api and self._in_progress >= door_limit(settings) and _runs_saturated(scope):
                 raise _busy(scope)
         except BlueprintError as refusal:
             headers = {**rate_headers, **({"Connection": "close"} if has_body else {})}
@@ -151,13 +153,22 @@ def door_limit(settings: Settings) -> int:
     return 2 * (settings.max_runs + settings.run_queue)
 
 
+def _slots(scope: Scope) -> RunSlots | None:
+    slots = getattr(getattr(scope["app"].state, "runner", None), "slots", None)
+    return slots if isinstance(slots, RunSlots) else None
+
+
+def _runs_saturated(scope: Scope) -> bool:
+    slots = _slots(scope)
+    return slots is not None and slots.full
+
+
 def _busy(scope: Scope) -> Overloaded:
     """Refused at the door: parsing and checking a request costs ~0.5 ms of the event loop, so a burst of
     a thousand would hold up every other answer (/healthz included) for the time it takes to refuse
     them one by one behind the run slots."""
-    runner = getattr(scope["app"].state, "runner", None)
-    slots = getattr(runner, "slots", None)
-    retry_after = slots.retry_after_s() if isinstance(slots, RunSlots) else 5
+    slots = _slots(scope)
+    retry_after = slots.retry_after_s() if slots is not None else 5
     return Overloaded("The server is handling as many requests as it accepts at once; retry after the time "
                       "in the Retry-After header.", retry_after_s=retry_after)
 
