@@ -10,9 +10,9 @@ subscriber replays its events from the start), and processes sharing a cache fol
 lock so only one of them runs the graph; the others wait for its result in the cache. A subscriber that
 goes away cancels the run only when nobody else is waiting on it. A run starts when a subscriber asks for
 the event after ``run_started``: a stream's first event is sent before the graph takes the event loop,
-and a client gone by then costs no run. A new run (never one that joins an identical flight) takes a place
-among the process's run slots (:mod:`graph.admission`, ``BLUEPRINT_MAX_RUNS``), waiting in a bounded
-queue for its turn, or is refused with ``Overloaded`` before its first event. Cached pages of the seller's
+and a client gone by then costs no run. In the server, a new run (never one that joins an identical flight)
+takes a place among the process's run slots (:mod:`graph.admission`, ``BLUEPRINT_MAX_RUNS``), waiting in
+a bounded queue for its turn, or is refused with ``Overloaded`` before its first event. Cached pages of the seller's
 site are reused only in cache mode ``use``; ``refresh`` and ``bypass`` read the site again (``bypass``
 reads and writes no cache at all, provider answers included).
 """
@@ -95,6 +95,7 @@ class BlueprintRunner:
         cache: RunCache | None = None,
         resources: Resources | None = None,
         hot_ttl_s: float = 5.0,
+        slots: RunSlots | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.cache = cache
@@ -104,7 +105,7 @@ class BlueprintRunner:
         # finished blueprints as response bytes, never kept longer than the shared cache keeps them
         ttl = self.settings.cache_ttl_s
         self.hot = HotCache(ttl_s=min(hot_ttl_s, ttl) if ttl else hot_ttl_s)
-        self.slots = RunSlots(self.settings.max_runs, self.settings.run_queue)
+        self.slots = slots  # the server's cap on concurrent new runs; None: no cap (CLI, Python API)
 
     # ── public ──
     async def stream(
@@ -130,7 +131,7 @@ class BlueprintRunner:
         flight = self._flights.get(flight_key)
         if flight is None:
             # a new run needs a place among the run slots; Overloaded (503) before anything is published
-            flight = _Flight(key=flight_key, ticket=self.slots.reserve())
+            flight = _Flight(key=flight_key, ticket=self.slots.reserve() if self.slots else None)
             self._flights[flight_key] = flight
             context = Context(engine=resolved, model=model)
             status = "bypass" if mode == "bypass" else "miss"

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from graph.admission import RunSlots
 from graph.cache import AsyncPageCache, AsyncResponseCache, open_run_cache
 from graph.fingerprint import package_version
 from graph.knowledge import load_knowledge
@@ -71,7 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # `refresh` runs the graph again but does not pay the providers again for what they just said
         responses = AsyncResponseCache(cache) if available else None
         async with open_resources(active, page_cache=page_cache, response_cache=responses) as resources:
-            runner = BlueprintRunner(settings=active, cache=cache, resources=resources)
+            slots = RunSlots(active.max_runs, active.run_queue)  # cold runs at once, and waiting
+            runner = BlueprintRunner(settings=active, cache=cache, resources=resources, slots=slots)
             app.state.settings, app.state.cache, app.state.runner = active, cache, runner
             log.info(
                 "ready", extra={"cache": "ok" if available else "disabled", "auth": bool(active.api_keys)}

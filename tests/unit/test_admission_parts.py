@@ -120,9 +120,11 @@ def _events(runner: BlueprintRunner, body: dict[str, Any]) -> AsyncGenerator[dic
 
 
 async def test_a_full_runner_refuses_new_runs_but_identical_requests_join(tmp_path: Path) -> None:
-    settings = Settings(BLUEPRINT_CACHE_DIR=tmp_path, BLUEPRINT_MAX_RUNS=1, BLUEPRINT_RUN_QUEUE=0)  # type: ignore[call-arg]
+    """(The server gives its runner slots; the CLI's and the Python API's runners have none.)"""
+    settings = Settings(BLUEPRINT_CACHE_DIR=tmp_path)  # type: ignore[call-arg]
     cache = RunCache(tmp_path, ttl_s=3600)
-    runner = BlueprintRunner(settings=settings, cache=cache)
+    runner = BlueprintRunner(settings=settings, cache=cache, slots=RunSlots(1, 0))
+    assert runner.slots is not None
     first = _events(runner, UNREACHABLE)
     assert (await anext(first))["event"] == "run_started"
     twin = _events(runner, UNREACHABLE)
