@@ -17,8 +17,8 @@ headers alone, in this order:
    parsed and the cache asked. Below saturation nothing is refused here (a stampede of identical
    requests or of cache hits is not a reason to refuse anyone).
 
-A refusal sent while a body is still unread says ``Connection: close``: the server then drops the
-connection instead of draining (reading and discarding) what the client keeps sending.
+A refusal sent while a large or chunked body is still unread says ``Connection: close``: the server then
+drops the connection instead of draining (reading and discarding) what the client keeps sending.
 The API-key dependency (:mod:`server.deps`) still runs on every route: it documents the security scheme
 in OpenAPI and checks again.
 """
@@ -112,7 +112,11 @@ class AdmissionMiddleware:
         settings: Settings = scope["app"].state.settings
         api = scope["path"].startswith(API_PREFIX)
         declared = _declared_length(scope)
-        has_body = bool(declared) or _header(scope, b"transfer-encoding") is not None
+        chunked = _header(scope, b"transfer-encoding") is not None
+        has_body = bool(declared) or chunked
+        # a refusal that leaves a big or unbounded body unread closes the connection rather than let the
+        # server read and discard it; a small declared one is drained and the connection kept
+        close = chunked or (declared or 0) > settings.max_body_bytes
         rate_headers: dict[str, str] = {}
         try:
             if api:
@@ -129,7 +133,7 @@ class AdmissionMiddleware:
             if api and self._in_progress >= door_limit(settings) and _runs_saturated(scope):
                 raise _busy(scope)
         except BlueprintError as refusal:
-            headers = {**rate_headers, **({"Connection": "close"} if has_body else {})}
+            headers = {**rate_headers, **({"Connection": "close"} if close else {})}
             request_id = scope.get("state", {}).get("request_id")
             await envelope_response(refusal, request_id, headers)(scope, receive, send)
             return
