@@ -68,14 +68,17 @@ def upload(port: int, *, size: int, headers: dict[str, str], chunked: bool = Fal
         sock.sendall(f"POST {ENRICH} HTTP/1.1\r\n{head}\r\n".encode())
         sent = 0
         early, _, _ = select.select([sock], [], [], wait_s)
-        while not early and sent < size:
-            piece = CHUNK[: size - sent]
-            sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
-            sent += len(piece)
-            early, _, _ = select.select([sock], [], [], 0)
-        if chunked and not early:
-            sock.sendall(b"0\r\n\r\n")
-        status, answer_headers, body = _read_answer(sock)
+        try:
+            while not early and sent < size:
+                piece = CHUNK[: size - sent]
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                sent += len(piece)
+                early, _, _ = select.select([sock], [], [], 0)
+            if chunked and not early:
+                sock.sendall(b"0\r\n\r\n")
+            status, answer_headers, body = _read_answer(sock)
+        except (BrokenPipeError, ConnectionResetError):  # the server closed on a body it would not read
+            return Answer(0, {}, b"", sent)
     return Answer(status, answer_headers, body, sent)
 
 
@@ -137,6 +140,18 @@ def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit(server: Uvicor
                     headers={"Authorization": f"Bearer {KEY}"})
     assert answer.status == 413
     assert _envelope(answer, "payload_too_large")["details"] == {"limit_bytes": MIB}
+
+
+def test_a_200_mb_chunked_upload_is_cut_short_without_memory_growth(server: UvicornThread) -> None:
+    """A client that keeps sending (no ``Expect: 100-continue``) is cut off soon after the limit. Whether it
+    then reads the 413 or sees the connection reset depends on what it had in flight when the server
+    closed (the kernel resets a connection closed with unread data): both end the upload."""
+    with PeakRss() as rss:
+        answers = [upload(server.port, size=BIG, chunked=True, wait_s=0.05,
+                          headers={"Authorization": f"Bearer {KEY}"}) for _ in range(4)]
+    assert {a.status for a in answers} <= {413, 0}
+    assert max(a.sent for a in answers) < 32 * MIB  # not the 200 MB: the server stopped reading
+    assert rss.growth_mb < 50
 
 
 def test_a_body_within_the_limit_still_reaches_validation(server: UvicornThread) -> None:
