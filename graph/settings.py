@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     rate_limit: Rate | None = Field(default=None, validation_alias="BLUEPRINT_RATE_LIMIT")
     max_runs: int = Field(default=8, ge=1, validation_alias="BLUEPRINT_MAX_RUNS")
     run_queue: int = Field(default=32, ge=0, validation_alias="BLUEPRINT_RUN_QUEUE")
+    # API requests in progress per process (hits and joined runs included); unset: 2 × (runs + queue)
+    max_requests: int | None = Field(default=None, ge=1, validation_alias="BLUEPRINT_MAX_REQUESTS")
 
     _rate = field_validator("rate_limit", mode="before")(parse_rate)
 

@@ -11,11 +11,11 @@ headers alone, in this order:
 3. Every route: a declared ``Content-Length`` over ``BLUEPRINT_MAX_BODY_BYTES`` → ``413
    payload_too_large``; a chunked body is counted while it is read and refused as soon as it passes the
    limit.
-4. ``/v1`` routes, while every run slot and queue place is taken (:mod:`graph.admission`): at most
-   :func:`door_limit` requests in progress in this process, else ``503 overloaded`` with ``Retry-After``
-   — at the door, for a fraction of what refusing it behind the run slots would cost once the body was
-   parsed and the cache asked. Below saturation nothing is refused here (a stampede of identical
-   requests or of cache hits is not a reason to refuse anyone).
+4. ``/v1`` routes: at most :func:`door_limit` requests in progress in this process
+   (``BLUEPRINT_MAX_REQUESTS``), else ``503 overloaded`` with ``Retry-After`` — at the door, for a
+   fraction of what refusing a new run behind the run slots (:mod:`graph.admission`) costs once the body
+   was parsed and the cache asked. In a burst, hundreds of requests are past this point before the first
+   of them reaches the run slots, so the door cannot wait for the slots to fill.
 
 A refusal sent while a large or chunked body is still unread says ``Connection: close``: the server then
 drops the connection instead of draining (reading and discarding) what the client keeps sending.
@@ -130,7 +130,7 @@ class AdmissionMiddleware:
                         raise _rate_limited(decision.reset_s, settings)
             if declared is not None and declared > settings.max_body_bytes:
                 raise _too_large(settings.max_body_bytes)
-            if api and self._in_progress >= door_limit(settings) and _runs_saturated(scope):
+            if api and self._in_progress >= door_limit(settings):
                 raise _busy(scope)
         except BlueprintError as refusal:
             headers = {**rate_headers, **({"Connection": "close"} if close else {})}
@@ -152,19 +152,15 @@ class AdmissionMiddleware:
 
 
 def door_limit(settings: Settings) -> int:
-    """API requests one process handles at once: twice what its run slots and queue admit, so requests
-    that need no new run (cache hits, requests joining an identical run) keep as much room again."""
-    return 2 * (settings.max_runs + settings.run_queue)
+    """API requests one process handles at once: ``BLUEPRINT_MAX_REQUESTS``, by default twice what its run
+    slots and queue admit, so requests that need no new run (cache hits, requests joining an identical
+    run) keep as much room again."""
+    return settings.max_requests or 2 * (settings.max_runs + settings.run_queue)
 
 
 def _slots(scope: Scope) -> RunSlots | None:
     slots = getattr(getattr(scope["app"].state, "runner", None), "slots", None)
     return slots if isinstance(slots, RunSlots) else None
-
-
-def _runs_saturated(scope: Scope) -> bool:
-    slots = _slots(scope)
-    return slots is not None and slots.full
 
 
 def _busy(scope: Scope) -> Overloaded:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+
 import pytest
 
 from graph.settings import get_settings
 from server.app import create_app
-from tests.support.http_helpers import ENRICH, app_client
-from tests.support.site_server import SiteServer
+from tests.support.http_helpers import ENRICH, app_client, tablely_home
+from tests.support.site_server import SiteServer, html, serve_site
 
 KEY_A, KEY_B = "k-rate-a-0123456789", "k-rate-b-9876543210"
 MISSING = f"{ENRICH}/bp_{'0' * 24}"  # a cheap /v1 route: 404, no run
@@ -77,3 +80,23 @@ async def test_a_new_run_beyond_the_slots_is_503_with_retry_after(
             assert int(refused.headers["retry-after"]) >= 1
         held.release()
         assert (await client.post(ENRICH, json={"website": site.url})).status_code == 200
+
+
+async def test_requests_beyond_max_requests_are_refused_at_the_door(
+    monkeypatch: pytest.MonkeyPatch, offline_env: None
+) -> None:
+    monkeypatch.setenv("BLUEPRINT_MAX_REQUESTS", "1")
+    get_settings.cache_clear()
+    slow = dataclasses.replace(html(tablely_home()), wait=1.0)
+    with serve_site({"/": slow}) as site:
+        app = create_app()
+        async with app_client(app) as client:
+            first = asyncio.create_task(client.post(ENRICH, json={"website": site.url}))
+            while site.hits["/"] == 0:  # the first request is in progress, its run waiting for the site
+                await asyncio.sleep(0.01)
+            refused = await client.get(MISSING)
+            assert refused.status_code == 503 and refused.json()["error"]["code"] == "overloaded"
+            assert int(refused.headers["retry-after"]) >= 1
+            assert (await client.get("/healthz")).status_code == 200  # not an API route: never refused
+            assert (await first).status_code == 200
+            assert (await client.get(MISSING)).status_code == 404  # room again
