@@ -10,11 +10,11 @@ subscriber replays its events from the start), and processes sharing a cache fol
 lock so only one of them runs the graph; the others wait for its result in the cache. A subscriber that
 goes away cancels the run only when nobody else is waiting on it. A run starts when a subscriber asks for
 the event after ``run_started``: a stream's first event is sent before the graph takes the event loop,
-and a client gone by then costs no run. In the server, a new run (never one that joins an identical flight)
-takes a place among the process's run slots (:mod:`graph.admission`, ``BLUEPRINT_MAX_RUNS``), waiting in
-a bounded queue for its turn, or is refused with ``Overloaded`` before its first event. Cached pages of the seller's
-site are reused only in cache mode ``use``; ``refresh`` and ``bypass`` read the site again (``bypass``
-reads and writes no cache at all, provider answers included).
+and a client gone by then costs no run. In the server, a new run (never one that joins an identical
+flight) takes a place among the process's run slots (:mod:`graph.admission`, ``BLUEPRINT_MAX_RUNS``),
+waiting in a bounded queue for its turn, or is refused with ``Overloaded`` before its first event.
+Cached pages of the seller's site are reused only in cache mode ``use``; ``refresh`` and ``bypass`` read
+the site again (``bypass`` reads and writes no cache at all, provider answers included).
 """
 
 from __future__ import annotations
