@@ -227,6 +227,9 @@ def server_env(workdir: Path, llm: OpenAIStandIn, providers: SlowProviders) -> d
         "BLUEPRINT_ALLOW_PRIVATE_HOSTS": "127.0.0.1",
         "BLUEPRINT_CACHE_DIR": str(workdir / "cache"),
         "BLUEPRINT_REFRESH_INTERVAL_S": "0",  # cold runs repeat `refresh` on one request on purpose
+        # the bench measures how the server copes with 100 concurrent cold runs, not the admission policy
+        # that would queue most of them (BLUEPRINT_MAX_RUNS defaults to 8)
+        "BLUEPRINT_MAX_RUNS": "128",
         "OPENAI_BASE_URL": llm.base_url,
         "OPENAI_API_KEY": "sk-bench-not-a-key",
         "APOLLO_API_KEY": APOLLO_KEY,

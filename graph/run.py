@@ -11,7 +11,12 @@ subscriber replays its events from the start), and processes sharing a cache tak
 cache. A subscriber that goes away cancels the run only when nobody else is waiting on it. A run
 starts when a subscriber asks for the event after ``run_started``: a stream's first event is sent
 before the graph takes the event loop, and a client gone by then costs no run. Cached pages of the
-seller's site are reused only in cache mode ``use``; ``refresh`` and ``bypass`` read the site again.
+seller's site are reused only in cache mode ``use``; ``refresh`` and ``bypass`` read the site again
+(``bypass`` reads and writes no cache at all, provider answers included).
+
+Admission: in the server, a new run (never one that joins an identical
+flight) takes a place among the process's run slots (:mod:`graph.admission`, ``BLUEPRINT_MAX_RUNS``),
+waiting in a bounded queue for its turn, or is refused with ``Overloaded`` before its first event.
 
 Tenancy (:mod:`graph.tenancy`): ``tenant`` (the HTTP API's key holder, ``None`` elsewhere) goes into
 the run key, so tenants share neither cache entries nor runs nor ids, and :meth:`find` answers a
@@ -32,6 +37,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from graph.admission import RunSlots, RunTicket
 from graph.cache import AsyncPageCache, AsyncResponseCache, RunCache, open_run_cache
 from graph.fingerprint import blueprint_id_for, run_key
 from graph.hot_cache import HotCache, hit_bytes
@@ -65,6 +71,7 @@ class _Flight:
     # starts the run; called when a subscriber asks for the event after ``run_started``, so a stream's
     # first event is on the wire before the graph takes the event loop
     starter: Callable[[], Coroutine[Any, Any, None]] | None = None
+    ticket: RunTicket | None = None  # its place among the process's run slots (graph/admission.py)
 
     def publish(self, event: str, data: dict[str, Any], exception: BaseException | None = None) -> None:
         self.events.append({"event": event, "data": data, **({"exception": exception} if exception else {})})
@@ -97,6 +104,7 @@ class BlueprintRunner:
         resources: Resources | None = None,
         hot_ttl_s: float = 5.0,
         refresh_interval_s: float = 0.0,
+        slots: RunSlots | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.cache = cache
@@ -110,6 +118,7 @@ class BlueprintRunner:
         # finished blueprints as response bytes, never kept longer than the shared cache keeps them
         ttl = self.settings.cache_ttl_s
         self.hot = HotCache(ttl_s=min(hot_ttl_s, ttl) if ttl else hot_ttl_s)
+        self.slots = slots  # the server's cap on concurrent new runs; None: no cap (CLI, Python API)
 
     # ── public ──
     async def stream(
@@ -144,7 +153,8 @@ class BlueprintRunner:
         flight_key = f"{key}:{mode}" if mode != "bypass" else f"{key}:bypass:{id(request)}"
         flight = self._flights.get(flight_key)
         if flight is None:
-            flight = _Flight(key=flight_key)
+            # a new run needs a place among the run slots; Overloaded (503) before anything is published
+            flight = _Flight(key=flight_key, ticket=self.slots.reserve() if self.slots else None)
             self._flights[flight_key] = flight
             context = Context(engine=resolved, model=model, blueprint_id=blueprint_id)
             status = "bypass" if mode == "bypass" else "miss"
@@ -163,6 +173,8 @@ class BlueprintRunner:
                     flight.task.cancel()  # nobody is listening any more
                 elif self._flights.get(flight_key) is flight:  # left before the run began: never run it
                     del self._flights[flight_key]
+                    if flight.ticket is not None:
+                        flight.ticket.release()
 
     async def cached_json(
         self,
@@ -284,6 +296,8 @@ class BlueprintRunner:
     ) -> None:
         locked = False
         try:
+            if flight.ticket is not None:
+                await flight.ticket.acquire()  # queued behind the runs already holding a slot
             if cache is not None and self.locks is not None:
                 refresh = request.options.cache == "refresh"
                 locked, shared = await self.locks.acquire(key, refresh=refresh)
@@ -315,6 +329,8 @@ class BlueprintRunner:
             flight.finished = True
             flight.publish("done", {})
             self._flights.pop(flight.key, None)
+            if flight.ticket is not None:
+                flight.ticket.release()
             if locked and self.locks is not None:
                 await self.locks.release(key)  # runs to the end even when this task is being cancelled
 
@@ -333,8 +349,11 @@ class BlueprintRunner:
                 responses = AsyncResponseCache(cache) if cache is not None else None
                 resources = await stack.enter_async_context(
                     open_resources(self.settings, page_cache=page_cache, response_cache=responses))
-            elif not reuse_pages and resources.page_cache is not None:
-                resources = dataclasses.replace(resources, page_cache=None)  # same clients, no cached pages
+            else:  # same clients; refresh/bypass read the site again, bypass touches no cache at all
+                if not reuse_pages and resources.page_cache is not None:
+                    resources = dataclasses.replace(resources, page_cache=None)
+                if cache is None and resources.response_cache is not None:
+                    resources = dataclasses.replace(resources, response_cache=None)
             stack.enter_context(use_resources(resources))
             blueprint: dict[str, Any] | None = None
             async for mode, payload in graph.astream(inputs, context=context, stream_mode=["custom", "updates"]):

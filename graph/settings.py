@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Rate", "Settings", "get_settings", "parse_rate"]
 
 Engine = Literal["auto", "catalog", "llm"]
 
@@ -22,6 +22,31 @@ def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+class Rate(NamedTuple):
+    """A request rate: ``requests`` per ``period_s`` seconds."""
+
+    requests: int
+    period_s: int
+
+
+_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+
+
+def parse_rate(value: object) -> object:
+    """``"60/minute"`` → ``Rate(60, 60)``; ``None``, ``""`` and ``"off"`` → ``None`` (no limit)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if text in {"", "off", "none"}:
+        return None
+    count, _, unit = text.partition("/")
+    unit = unit.strip()
+    unit = unit if unit == "s" else unit.removesuffix("s")  # "minutes" → "minute"
+    if not count.strip().isdigit() or int(count) < 1 or unit not in _PERIODS:
+        raise ValueError(f"expected N/second, N/minute or N/hour (N >= 1), got {value!r}")
+    return Rate(int(count), _PERIODS[unit])
 
 
 class Settings(BaseSettings):
@@ -76,6 +101,17 @@ class Settings(BaseSettings):
     refresh_interval_s: int = Field(default=60, ge=0, validation_alias="BLUEPRINT_REFRESH_INTERVAL_S")
 
     _split = field_validator("allow_private_hosts", "api_keys", mode="before")(_split_csv)
+
+    # Admission control (HTTP server): request bodies, per-key request rate, concurrent cold runs
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1, validation_alias="BLUEPRINT_MAX_BODY_BYTES")
+    # ``N/second|minute|hour`` per API key (per client address without keys); unset or ``off``: no limit
+    rate_limit: Rate | None = Field(default=None, validation_alias="BLUEPRINT_RATE_LIMIT")
+    max_runs: int = Field(default=8, ge=1, validation_alias="BLUEPRINT_MAX_RUNS")
+    run_queue: int = Field(default=32, ge=0, validation_alias="BLUEPRINT_RUN_QUEUE")
+    # API requests in progress per process (hits and joined runs included); unset: 2 × (runs + queue)
+    max_requests: int | None = Field(default=None, ge=1, validation_alias="BLUEPRINT_MAX_REQUESTS")
+
+    _rate = field_validator("rate_limit", mode="before")(parse_rate)
 
     @property
     def llm_configured(self) -> bool:

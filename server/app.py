@@ -16,12 +16,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from graph.cache import AsyncPageCache, open_run_cache
+from graph.admission import RunSlots
+from graph.cache import AsyncPageCache, AsyncResponseCache, open_run_cache
 from graph.fingerprint import package_version
 from graph.knowledge import load_knowledge
 from graph.resources import open_resources
 from graph.run import BlueprintRunner
 from graph.settings import Settings, get_settings
+from server.admission import AdmissionMiddleware
 from server.errors import install_error_handlers
 from server.logging import configure_logging
 from server.middleware import RequestContextMiddleware
@@ -67,10 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         available = await asyncio.to_thread(lambda: cache.available)
         await asyncio.to_thread(_warm_up, active)
         page_cache = AsyncPageCache(cache) if available else None
-        async with open_resources(active, page_cache=page_cache) as resources:
-            runner = BlueprintRunner(
-                settings=active, cache=cache, resources=resources, refresh_interval_s=active.refresh_interval_s
-            )
+        # provider answers are memoized like on the CLI/Python path (company 30 days, person 7 days): a
+        # `refresh` runs the graph again but does not pay the providers again for what they just said
+        responses = AsyncResponseCache(cache) if available else None
+        async with open_resources(active, page_cache=page_cache, response_cache=responses) as resources:
+            slots = RunSlots(active.max_runs, active.run_queue)  # cold runs at once, and waiting
+            runner = BlueprintRunner(settings=active, cache=cache, resources=resources, slots=slots,
+                                     refresh_interval_s=active.refresh_interval_s)
             await runner.secret.get()  # read (or made) once now, not by the first request
             app.state.settings, app.state.cache, app.state.runner = active, cache, runner
             log.info(
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(app)
+    app.add_middleware(AdmissionMiddleware)  # inside the request context: its refusals carry the request id
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tools.errors import BlueprintError
 
 __all__ = [
+    "BlueprintHTTPException",
     "ErrorBody",
     "ErrorEnvelope",
     "envelope",
@@ -77,9 +78,22 @@ def envelope_response(
     extra = dict(headers or {})
     if exc.status == 401:
         extra.setdefault("WWW-Authenticate", 'Bearer realm="blueprint"')
-    if exc.status == 429 and isinstance(exc.details.get("retry_after_s"), int):
-        extra.setdefault("Retry-After", str(exc.details["retry_after_s"]))
+    # Overloaded and RateLimited from the admission layer carry it as an attribute; the refresh limit in details
+    retry_after = getattr(exc, "retry_after_s", None)
+    if retry_after is None and exc.status == 429:
+        retry_after = exc.details.get("retry_after_s")
+    if isinstance(retry_after, int):
+        extra.setdefault("Retry-After", str(retry_after))
     return json_response(envelope(exc.code, exc.message, exc.details, request_id), exc.status, extra)
+
+
+class BlueprintHTTPException(StarletteHTTPException):
+    """A :class:`BlueprintError` raised where FastAPI lets only an ``HTTPException`` through unchanged —
+    while it reads the request body, anything else becomes a 400. Answered with ``error``'s envelope."""
+
+    def __init__(self, error: BlueprintError, headers: dict[str, str] | None = None) -> None:
+        super().__init__(error.status, detail=error.message, headers=headers)
+        self.error = error
 
 
 def internal_error(exc: BaseException) -> BlueprintError:
@@ -132,6 +146,8 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, BlueprintHTTPException):
+        return envelope_response(exc.error, _request_id(request), dict(exc.headers or {}))
     status = exc.status_code
     try:
         phrase = HTTPStatus(status).phrase

@@ -44,10 +44,13 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         422: "`validation_error` (bad body or malformed JSON), `blocked_url` (private, loopback or metadata "
         "address, non-http scheme) or `insufficient_information` (the site says too little and no ICP "
         "was given; `details.supply` says what to add).",
-        429: "Too many requests: `rate_limited`, with `Retry-After` (e.g. a second `refresh` of one blueprint "
-        "within `BLUEPRINT_REFRESH_INTERVAL_S`).",
+        413: "The body is larger than `BLUEPRINT_MAX_BODY_BYTES`: `payload_too_large`.",
+        429: "Too many requests: `rate_limited`, with `Retry-After` (over the caller's `BLUEPRINT_RATE_LIMIT`, or "
+        "a second `refresh` of one blueprint within `BLUEPRINT_REFRESH_INTERVAL_S`).",
         500: "A bug: `internal_error` (logged with the request id; no trace in the answer).",
         502: "A dependency answered badly: `upstream_error`.",
+        503: "Every run slot and queue place is taken (`BLUEPRINT_MAX_RUNS`): `overloaded`; retry after "
+        "`Retry-After` seconds.",
         504: "A dependency took too long: `timeout`.",
     }
     return {s: {"model": ErrorEnvelope, "description": what[s]} for s in statuses}
@@ -183,7 +186,7 @@ api_router.add_api_route(
                 },
             },
         },
-        **_errors(401, 422, 429, 500, 502, 504),
+        **_errors(401, 413, 422, 429, 500, 502, 503, 504),
     },
     # ``stream`` and ``Accept`` choose the SSE route before this one is matched (StreamRoute); they are
     # documented here rather than declared as parameters, which FastAPI would resolve on every request
@@ -235,7 +238,7 @@ async def _blueprint_of(runner: Any, request: EnrichmentRequest, tenant: str | N
             "content": {"application/json": {"example": BLUEPRINT_EXAMPLE}},
             "headers": {"X-Cache": {"description": "Always HIT", "schema": {"type": "string"}}},
         },
-        **_errors(401, 404, 422, 500),
+        **_errors(401, 404, 422, 429, 500, 503),
     },
 )
 async def get_enrichment(

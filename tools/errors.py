@@ -11,6 +11,8 @@ stable ``code`` and HTTP ``status`` of the JSON error envelope (``{"error": {"co
     ├── Unauthorized                    401 unauthorized       (our own API keys)
     ├── NotFound                        404 not_found
     ├── RateLimited                     429 rate_limited       (our own rate limit)
+    ├── PayloadTooLarge                 413 payload_too_large  (request body over BLUEPRINT_MAX_BODY_BYTES)
+    ├── Overloaded                      503 overloaded         (every run slot and queue place taken)
     ├── UpstreamError                   502 upstream_error     (a dependency answered badly)
     │   ├── SiteFetchError                                     (the seller's site)
     │   ├── LLMError                                           (the OpenAI-compatible endpoint)
@@ -34,6 +36,8 @@ __all__ = [
     "InvalidRequest",
     "LLMError",
     "NotFound",
+    "Overloaded",
+    "PayloadTooLarge",
     "ProviderAuthError",
     "ProviderError",
     "ProviderRateLimited",
@@ -96,8 +100,36 @@ class NotFound(BlueprintError):
 
 
 class RateLimited(BlueprintError):
+    """Our own per-key rate limit (``BLUEPRINT_RATE_LIMIT``); ``retry_after_s`` is the ``Retry-After``."""
+
     code = "rate_limited"
     status = 429
+
+    def __init__(
+        self, message: str, *, retry_after_s: int | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, details=details)
+        self.retry_after_s = retry_after_s
+
+
+class PayloadTooLarge(BlueprintError):
+    """A request body larger than the server accepts (``BLUEPRINT_MAX_BODY_BYTES``)."""
+
+    code = "payload_too_large"
+    status = 413
+
+
+class Overloaded(BlueprintError):
+    """Every run slot and every place in the wait queue is taken (``BLUEPRINT_MAX_RUNS``): retry later.
+
+    ``retry_after_s`` is the server's estimate of when a slot frees up (the ``Retry-After`` header)."""
+
+    code = "overloaded"
+    status = 503
+
+    def __init__(self, message: str, *, retry_after_s: int, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details={"retry_after_s": retry_after_s, **(details or {})})
+        self.retry_after_s = retry_after_s
 
 
 class UpstreamError(BlueprintError):

@@ -72,6 +72,7 @@ def world(
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.setenv("BLUEPRINT_API_KEYS", SERVICE_KEY)
     monkeypatch.setenv("BLUEPRINT_MODEL", "standin-model")
+    monkeypatch.setenv("BLUEPRINT_REFRESH_INTERVAL_S", "0")  # each key pair refreshes the same blueprint on purpose
     with (
         serve_site({"/": PAGE}) as site,
         serve_providers(ProviderStandIn(echo_key=True)) as providers,

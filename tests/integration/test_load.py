@@ -71,8 +71,13 @@ async def _one(client: httpx.AsyncClient, url: str, body: dict[str, Any], stream
     return "sse", "ok" if ok else f"{answer.status_code} {names}"
 
 
-async def test_200_concurrent_mixed_requests_without_errors_or_leaks(site: SiteServer) -> None:
+async def test_200_concurrent_mixed_requests_without_errors_or_leaks(
+    site: SiteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     process = psutil.Process()
+    # a server sized for this load (uvicorn's own limit too): 200 requests in progress at once
+    monkeypatch.setenv("BLUEPRINT_MAX_REQUESTS", "1000")
+    get_settings.cache_clear()
     with UvicornThread(create_app(), limit_concurrency=1000) as server:
         limits = httpx.Limits(max_connections=250, max_keepalive_connections=250)
         async with httpx.AsyncClient(timeout=120, limits=limits) as client:
