@@ -5,6 +5,7 @@ This is the only module that reads the environment. Secrets are ``SecretStr`` so
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -70,6 +71,18 @@ class Settings(BaseSettings):
     )
 
     _split = field_validator("allow_private_hosts", "api_keys", mode="before")(_split_csv)
+
+    # Knowledge packs from outside the package, loaded after the built-in ones (os.pathsep- or comma-separated)
+    knowledge_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, validation_alias="BLUEPRINT_KNOWLEDGE_DIR"
+    )
+
+    @field_validator("knowledge_dirs", mode="before")
+    @classmethod
+    def _split_dirs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for chunk in value.split(os.pathsep) for part in chunk.split(",") if part.strip()]
+        return value
 
     @property
     def llm_configured(self) -> bool:

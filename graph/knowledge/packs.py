@@ -1,0 +1,394 @@
+"""Knowledge packs from outside the package (``BLUEPRINT_KNOWLEDGE_DIR``): their schema and their reading.
+
+A team's pack has the built-in packs' shape (verticals, categories, data points, sources) plus three
+ways to change what is already there, each explicit so that nothing is replaced by accident:
+
+* ``override: true`` on an entry replaces the earlier entry with the same id;
+* ``extend: true`` on an entry adds to the lists of the earlier entry (cues, sources, data points...);
+* ``exclude: [ids]`` at the top removes data points or sources (and what only they made possible).
+
+Every file is read with line numbers and every entry is validated on its own, so one run reports all
+the problems of all the files (:class:`Problem`), not the first one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
+
+from graph.knowledge.models import (
+    _ID,
+    AppliesTo,
+    Cue,
+    DataPointSpec,
+    Motion,
+    ProductCategory,
+    SourceRef,
+    SourceSpec,
+    Vertical,
+)
+
+__all__ = [
+    "KINDS",
+    "ExternalPack",
+    "Location",
+    "PackEntry",
+    "PackFile",
+    "ParsedPack",
+    "Problem",
+    "Site",
+    "pack_files",
+    "parse_pack",
+    "read_pack_file",
+]
+
+Kind = Literal["verticals", "categories", "data_points", "sources"]
+KINDS: tuple[Kind, ...] = ("sources", "verticals", "categories", "data_points")  # the order entries merge in
+SINGULAR = {"verticals": "vertical", "categories": "category", "data_points": "data point", "sources": "source"}
+Path_ = tuple[str | int, ...]
+
+
+# ───────────────────────────── where a problem is ─────────────────────────────
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a pack, where it is, and how to fix it."""
+
+    location: Location
+    message: str
+    hint: str = ""
+
+    def render(self) -> str:
+        return f"{self.location}: {self.message}" + (f"\n    fix: {self.hint}" if self.hint else "")
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where an entry sits in its file: the file, the entry's path in the YAML and the file's line map."""
+
+    file: str
+    path: Path_ = ()
+    lines: Mapping[Path_, int] = field(default_factory=dict)
+
+    def at(self, *sub: str | int) -> Location:
+        """The line of ``sub`` inside the entry (or of its nearest enclosing node that has one)."""
+        path = (*self.path, *sub)
+        while path:
+            if path in self.lines:
+                return Location(self.file, self.lines[path])
+            path = path[:-1]
+        return Location(self.file, self.lines.get((), None))
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=3, cutoff=0.6)
+    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+# ───────────────────────────── the schema of a user's pack ─────────────────────────────
+
+_OVERRIDE = Field(default=False, description="Replace the earlier entry (built-in or from another pack) with this id.")
+
+
+class VerticalEntry(Vertical):
+    override: bool = _OVERRIDE
+
+
+class CategoryEntry(ProductCategory):
+    override: bool = _OVERRIDE
+
+
+class DataPointEntry(DataPointSpec):
+    override: bool = _OVERRIDE
+
+
+class SourceEntry(SourceSpec):
+    override: bool = _OVERRIDE
+
+
+class _Extension(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    extend: Literal[True] = Field(description="Add these items to the lists of the earlier entry with this id.")
+
+
+class VerticalExtension(_Extension):
+    id: str = Field(pattern=_ID)
+    industry_labels: list[str] = Field(default_factory=list)
+    cues: list[Cue] = Field(default_factory=list)
+    buyer_titles: list[str] = Field(default_factory=list)
+    incumbent_tools: list[str] = Field(default_factory=list)
+    data_points: list[str] = Field(default_factory=list)
+    exclude_data_points: list[str] = Field(default_factory=list)
+    apollo_industries: list[str] = Field(default_factory=list)
+    naics: list[str] = Field(default_factory=list)
+    motions: list[Motion] = Field(default_factory=list)
+
+
+class CategoryExtension(_Extension):
+    id: str = Field(pattern=_ID)
+    cues: list[Cue] = Field(default_factory=list)
+    buyer_titles: list[str] = Field(default_factory=list)
+    typical_verticals: list[str] = Field(default_factory=list)
+    competitors: list[str] = Field(default_factory=list)
+    complements: list[str] = Field(default_factory=list)
+    data_points: list[str] = Field(default_factory=list)
+    exclude_data_points: list[str] = Field(default_factory=list)
+    motions: list[Motion] = Field(default_factory=list)
+
+
+class DataPointExtension(_Extension):
+    key: str = Field(pattern=_ID)
+    sources: list[SourceRef] = Field(default_factory=list)
+    applies_to: AppliesTo | None = Field(default=None, description="Markets added to where it applies.")
+    signals: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+
+class SourceExtension(_Extension):
+    id: str = Field(pattern=_ID)
+    verticals: list[str] = Field(default_factory=list)
+
+
+def _shape(value: Any) -> str:
+    flag = value.get("extend") if isinstance(value, dict) else getattr(value, "extend", False)
+    return "extend" if flag else "entry"
+
+
+def _item(entry: type[BaseModel], extension: type[BaseModel]) -> Any:
+    return Annotated[Annotated[entry, Tag("entry")] | Annotated[extension, Tag("extend")], Discriminator(_shape)]
+
+
+VerticalItem = _item(VerticalEntry, VerticalExtension)
+CategoryItem = _item(CategoryEntry, CategoryExtension)
+DataPointItem = _item(DataPointEntry, DataPointExtension)
+SourceItem = _item(SourceEntry, SourceExtension)
+
+
+class ExternalPack(BaseModel):
+    """A knowledge pack: verticals, product categories, data points and sources, plus overrides,
+    extensions and exclusions of earlier entries."""
+
+    model_config = ConfigDict(extra="forbid", title="Enrichment Blueprint knowledge pack")
+
+    name: str | None = Field(default=None, description="The pack's name (default: the file name without .yaml).")
+    description: str = ""
+    verticals: list[VerticalItem] = Field(default_factory=list)  # type: ignore[valid-type]
+    categories: list[CategoryItem] = Field(default_factory=list)  # type: ignore[valid-type]
+    data_points: list[DataPointItem] = Field(default_factory=list)  # type: ignore[valid-type]
+    sources: list[SourceItem] = Field(default_factory=list)  # type: ignore[valid-type]
+    exclude: list[str] = Field(
+        default_factory=list, description="Data point keys or source ids never to recommend (built-in or earlier)."
+    )
+
+
+_ADAPTERS: dict[Kind, TypeAdapter[Any]] = {
+    "verticals": TypeAdapter(VerticalItem),
+    "categories": TypeAdapter(CategoryItem),
+    "data_points": TypeAdapter(DataPointItem),
+    "sources": TypeAdapter(SourceItem),
+}
+_TOP_KEYS = set(ExternalPack.model_fields)
+_ENTRY_MODELS: dict[Kind, type[BaseModel]] = {
+    "verticals": VerticalEntry, "categories": CategoryEntry, "data_points": DataPointEntry, "sources": SourceEntry,
+}
+
+
+# ───────────────────────────── reading files ─────────────────────────────
+
+
+@dataclass
+class PackFile:
+    display: str  # how the report names the file
+    name: str  # the pack's name
+    data: Any
+    lines: dict[Path_, int]
+
+
+@dataclass
+class PackEntry:
+    kind: Kind
+    ident: str
+    item: BaseModel  # a *Entry or a *Extension
+    pack: str
+    site: Site
+    builtin: bool = False
+
+    @property
+    def action(self) -> Literal["define", "override", "extend"]:
+        if isinstance(self.item, _Extension):
+            return "extend"
+        return "override" if getattr(self.item, "override", False) else "define"
+
+
+def pack_files(folder: Path) -> list[Path]:
+    """The YAML files of one knowledge folder, in a stable order (sub-folders included)."""
+    return sorted([*folder.rglob("*.yaml"), *folder.rglob("*.yml")], key=lambda p: p.relative_to(folder).as_posix())
+
+
+def _line_map(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                _line_map(value, (*path, key.value), out)
+                out[(*path, key.value)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, (*path, index), out)
+
+
+def read_pack_file(path: Path, display: str) -> tuple[PackFile | None, list[Problem]]:
+    """The file's data and the line of every node in it, or the YAML error as a problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(Location(display), f"cannot read the file: {exc}", "save it as UTF-8 text")]
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(Location(display, line), f"not valid YAML: {reason}",
+                              "check the indentation and quoting around this line")]
+    finally:
+        loader.dispose()
+    lines: dict[Path_, int] = {}
+    if node is not None:
+        _line_map(node, (), lines)
+    named = data.get("name") if isinstance(data, dict) else None
+    name = named if isinstance(named, str) and named else path.stem
+    return PackFile(display, name, data if data is not None else {}, lines), []
+
+
+# ───────────────────────────── validating entries ─────────────────────────────
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
+    """The part of a pydantic error location that exists in the data (drops union tags such as 'entry')."""
+    path: list[str | int] = []
+    for part in loc:
+        inside_map = isinstance(data, dict) and part in data
+        if inside_map or (isinstance(data, list) and isinstance(part, int) and part < len(data)):
+            data = data[part]
+            path.append(part)
+        elif isinstance(data, dict) and isinstance(part, str) and part not in {"entry", "extend"}:
+            path.append(part)  # a missing field: named, located at its parent
+            break
+    return tuple(path)
+
+
+def _fields_of(model: type[BaseModel]) -> list[str]:
+    return sorted(model.model_fields)
+
+
+def _validation_problems(kind: Kind, raw: Any, exc: ValidationError, site: Site) -> Iterator[Problem]:
+    label = SINGULAR[kind]
+    ident = raw.get("key" if kind == "data_points" else "id") if isinstance(raw, dict) else None
+    who = f"{label} {ident!r}" if ident else f"{label} #{site.path[-1] if site.path else '?'}"
+    model = _ENTRY_MODELS[kind]
+    for error in exc.errors():
+        path = _data_path(raw, tuple(error["loc"]))
+        where = ".".join(str(p) for p in path)
+        if error["type"] == "extra_forbidden":
+            key = str(path[-1]) if path else "?"
+            parent: Any = raw
+            for part in path[:-1]:
+                parent = parent[part]
+            allowed = _fields_of(model) if len(path) == 1 else []
+            hint = did_you_mean(key, allowed or []) or (
+                f"allowed keys: {', '.join(allowed)}" if allowed else "remove it (see `blueprint schema pack`)")
+            yield Problem(site.at(*path), f"{who}: unknown key {key!r}", hint)
+        elif error["type"] == "missing":
+            yield Problem(site.at(*path[:-1]), f"{who}: missing required key {where!r}",
+                          f"add `{path[-1]}:` (see `blueprint schema pack` for what it holds)")
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            yield Problem(site.at(*path), f"{who}: {where or 'entry'}: {message}",
+                          "see `blueprint schema pack` for the allowed values")
+
+
+class Loose:
+    """Attribute access over an entry that failed validation, so its references, field paths and example
+    are still checked: one run reports every problem, not the schema's first."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw if isinstance(raw, dict) else {}
+
+    def __getattr__(self, name: str) -> Any:
+        value = self._raw.get(name)
+        if isinstance(value, dict):
+            return Loose(value)
+        if isinstance(value, list):
+            return [Loose(v) if isinstance(v, dict) else v for v in value if isinstance(v, dict | str)]
+        return value
+
+
+@dataclass
+class ParsedPack:
+    name: str = ""
+    entries: list[PackEntry] = field(default_factory=list)
+    exclusions: list[tuple[str, Site]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    broken: set[tuple[Kind, str]] = field(default_factory=set)  # ids of entries that failed validation
+    loose: list[tuple[Kind, str, Any, Site]] = field(default_factory=list)  # those entries, raw, still checked
+
+
+def parse_pack(pack: PackFile) -> ParsedPack:
+    """The pack's valid entries, its exclusions (id, where) and a problem for everything else; the ids
+    of invalid entries are kept so that references to them do not add a second, misleading problem."""
+    out = ParsedPack(name=pack.name)
+    problems = out.problems
+    top = Site(pack.display, (), pack.lines)
+    data = pack.data
+    if not isinstance(data, dict):
+        message = "a pack is a mapping with verticals, categories, data_points, sources and exclude"
+        return ParsedPack(problems=[Problem(top.at(), message, "start the file with e.g. `data_points:`")])
+    for key in data:
+        if key not in _TOP_KEYS:
+            hint = did_you_mean(str(key), _TOP_KEYS) or f"allowed top-level keys: {', '.join(sorted(_TOP_KEYS))}"
+            problems.append(Problem(top.at(key), f"unknown top-level key {key!r}", hint))
+    for kind in KINDS:
+        items = data.get(kind) or []
+        if not isinstance(items, list):
+            problems.append(Problem(top.at(kind), f"{kind} must be a list", "write each entry as `- id: ...`"))
+            continue
+        for index, raw in enumerate(items):
+            site = Site(pack.display, (kind, index), pack.lines)
+            try:
+                item = _ADAPTERS[kind].validate_python(raw)
+            except ValidationError as exc:
+                problems.extend(_validation_problems(kind, raw, exc, site))
+                ident = raw.get("key" if kind == "data_points" else "id") if isinstance(raw, dict) else None
+                if isinstance(ident, str):
+                    out.broken.add((kind, ident))
+                    out.loose.append((kind, ident, Loose(raw), site))
+                continue
+            ident = item.key if kind == "data_points" else item.id
+            out.entries.append(PackEntry(kind, ident, item, pack.name, site))
+    excludes = data.get("exclude") or []
+    if not isinstance(excludes, list) or not all(isinstance(x, str) for x in excludes):
+        problems.append(Problem(top.at("exclude"), "exclude must be a list of ids",
+                                "e.g. `exclude: [linkedin_sales_navigator, owner_personal_email]`"))
+        excludes = []
+    out.exclusions = [(ident, Site(pack.display, ("exclude", i), pack.lines)) for i, ident in enumerate(excludes)]
+    return out
