@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from graph.cache import AsyncPageCache, AsyncResponseCache, RunCache, open_run_cache
+from graph.engine.custom import unknown_custom_sources
 from graph.fingerprint import blueprint_id_for, run_key
 from graph.hot_cache import HotCache, hit_bytes
 from graph.knowledge import load_knowledge
@@ -211,6 +212,13 @@ class BlueprintRunner:
         model = (model or self.settings.blueprint_model) if resolved == "llm" else None
         # the knowledge base is loaded once per process: only the first load is worth a thread hop
         kb = load_knowledge() if load_knowledge.cache_info().currsize else await asyncio.to_thread(load_knowledge)
+        unknown = unknown_custom_sources(request, kb)
+        if unknown:
+            raise InvalidRequest(
+                f"options.custom_data_points names unknown sources: {', '.join(unknown)}",
+                details={"field": "options.custom_data_points", "unknown_sources": unknown,
+                         "known_sources": sorted(kb.sources)},
+            )
         return resolved, model, run_key(request, engine=resolved, model=model, knowledge_version=kb.version)
 
     def _error_of(self, event: Event) -> BlueprintError:

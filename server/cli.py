@@ -18,6 +18,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from server.cli_knowledge import knowledge_app, require_valid_knowledge
 from tools.errors import (
     BlueprintError,
     InsufficientInformation,
@@ -66,6 +67,7 @@ app = typer.Typer(help=f"Enrichment Blueprint: which data to collect about your 
 cache_app = typer.Typer(help="Inspect or clear the run cache (BLUEPRINT_CACHE_DIR).", no_args_is_help=True,
                         cls=_PlainHelpGroup)
 app.add_typer(cache_app, name="cache")
+app.add_typer(knowledge_app, name="knowledge")
 
 
 def _err(message: str) -> None:
@@ -167,6 +169,7 @@ def generate(
     """Generate an enrichment blueprint for WEBSITE."""
     from graph.schemas import EnrichmentRequest
 
+    require_valid_knowledge()  # an invalid pack stops here, with every problem, not mid-run
     try:
         icp_data = json.loads(icp.read_text(encoding="utf-8")) if icp else None
     except (OSError, json.JSONDecodeError) as exc:
@@ -217,16 +220,22 @@ def serve(
     """Run the HTTP API (uvicorn)."""
     import uvicorn
 
+    require_valid_knowledge()  # refuse to start with an invalid pack (exit 2, the full report)
     # access_log=False: the app writes one JSON access line per request (with its request id) itself
     uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=True, access_log=False)
 
 
 @app.command(cls=_PlainHelp)
-def schema(which: Annotated[Literal["request", "blueprint", "both"], typer.Argument()] = "both") -> None:
-    """Print the JSON Schema of the request and/or the blueprint."""
+def schema(which: Annotated[Literal["request", "blueprint", "both", "pack"], typer.Argument()] = "both") -> None:
+    """Print the JSON Schema of the request and/or the blueprint, or of a knowledge pack (for editors)."""
     from graph.schemas import Blueprint, EnrichmentRequest
 
+    if which == "pack":
+        from graph.knowledge.packs import pack_json_schema
+
+        typer.echo(json.dumps(pack_json_schema(), indent=2))
+        return
     schemas = {"request": EnrichmentRequest.model_json_schema(), "blueprint": Blueprint.model_json_schema()}
     typer.echo(json.dumps(schemas if which == "both" else schemas[which], indent=2))
 

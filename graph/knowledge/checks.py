@@ -37,7 +37,7 @@ def references(kind: str, item: Any) -> Iterator[tuple[Sub, Kind, str]]:
         applies = getattr(item, "applies_to", None)
         if applies is not None:
             for name in ("verticals", "categories"):
-                target: Kind = name  # type: ignore[assignment]
+                target: Kind = name
                 for i, value in enumerate(getattr(applies, name, None) or []):
                     yield ("applies_to", name, i), target, value
         return

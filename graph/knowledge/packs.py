@@ -44,6 +44,7 @@ __all__ = [
     "Problem",
     "Site",
     "pack_files",
+    "pack_json_schema",
     "parse_pack",
     "read_pack_file",
 ]
@@ -196,6 +197,13 @@ class ExternalPack(BaseModel):
     exclude: list[str] = Field(
         default_factory=list, description="Data point keys or source ids never to recommend (built-in or earlier)."
     )
+
+
+def pack_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a pack file, for editors (``# yaml-language-server: $schema=...``)."""
+    schema = ExternalPack.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
 
 
 _ADAPTERS: dict[Kind, TypeAdapter[Any]] = {
