@@ -56,5 +56,9 @@ def closest_fields(source_id: str, path: str, n: int = 3) -> list[str]:
     """The known paths nearest to a mistyped one, for a fix hint."""
     fields = known_fields(source_id) or frozenset()
     leaf = path.rsplit(".", 1)[-1]
-    by_leaf = [f for f in fields if f.rsplit(".", 1)[-1] == leaf]
-    return sorted(by_leaf)[:n] or difflib.get_close_matches(path, sorted(fields), n=n, cutoff=0.5)
+    leaves = {f: f.rsplit(".", 1)[-1].removesuffix("[]") for f in fields}
+    same = [f for f, own in leaves.items() if own == leaf]
+    within = [f for f, own in leaves.items() if leaf in own]
+    near = set(difflib.get_close_matches(leaf, sorted(set(leaves.values())), n=n, cutoff=0.7))
+    return (sorted(same)[:n] or sorted(within, key=len)[:n]
+            or sorted((f for f, own in leaves.items() if own in near), key=len)[:n])
