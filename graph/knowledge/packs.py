@@ -273,11 +273,16 @@ def read_pack_file(path: Path, display: str) -> tuple[PackFile | None, list[Prob
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        # the construct that was left open (a flow list, a quoted string) is where the fix usually goes;
+        # the point where the parser gave up can be lines later, at the end of the file
+        problem, context = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+        mark = context or problem
         reason = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(Location(display, line), f"not valid YAML: {reason}",
-                              "check the indentation and quoting around this line")]
+        if context is not None and problem is not None and problem.line != context.line:
+            opened = str(getattr(exc, "context", "") or "construct").removeprefix("while parsing ")
+            reason += f" at line {problem.line + 1}; {opened} starts here"
+        return None, [Problem(Location(display, mark.line + 1 if mark is not None else None),
+                              f"not valid YAML: {reason}", "check the indentation and quoting around this line")]
     finally:
         loader.dispose()
     lines: dict[Path_, int] = {}
