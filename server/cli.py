@@ -253,6 +253,7 @@ def evaluate(
     """Run every case (sites served on loopback) and print per-case, per-section and mean recall."""
     from server.eval_command import run_eval_cli
 
+    require_valid_knowledge()
     raise typer.Exit(run_eval_cli(cases, out=out, engine=engine, with_generic=generic, verbose=verbose,
                                   skip_missing=skip_missing))
 

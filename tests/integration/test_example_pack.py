@@ -185,3 +185,19 @@ def test_a_changed_pack_changes_the_knowledge_version_and_the_cache_key(
         assert edited[0] != with_pack[0] and edited[1] != with_pack[1]
     finally:
         load_knowledge.cache_clear()
+
+
+async def test_custom_data_points_over_http_are_validated_with_the_error_envelope() -> None:
+    from tests.support.http_helpers import ENRICH, app_client
+
+    point = {"key": "aog_response_hours", "name": "AOG response time", "section": "personalization",
+             "description": "Hours to return an aircraft on ground to service.", "value_type": "integer"}
+    async with app_client(create_app()) as client:
+        unknown = await client.post(ENRICH, json={"website": "https://hangarly.example", "options": {
+            "custom_data_points": [{**point, "sources": ["our_crm"]}]}})
+        assert unknown.status_code == 422
+        error = unknown.json()["error"]
+        assert error["code"] == "validation_error" and error["details"]["unknown_sources"] == ["our_crm"]
+        too_many = await client.post(ENRICH, json={"website": "https://hangarly.example", "options": {
+            "custom_data_points": [{**point, "key": f"k{i}"} for i in range(26)]}})
+        assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "validation_error"
