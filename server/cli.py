@@ -232,7 +232,7 @@ def schema(which: Annotated[Literal["request", "blueprint", "both", "pack"], typ
     from graph.schemas import Blueprint, EnrichmentRequest
 
     if which == "pack":
-        from graph.knowledge.packs import pack_json_schema
+        from graph.knowledge.pack_schema import pack_json_schema
 
         typer.echo(json.dumps(pack_json_schema(), indent=2))
         return

@@ -119,7 +119,8 @@ def show(
     """Show an entry as it is in effect, where it was defined and what overrides, extends or excludes it."""
     import yaml
 
-    from graph.knowledge.packs import SINGULAR, did_you_mean
+    from graph.knowledge.pack_schema import SINGULAR
+    from graph.knowledge.problems import did_you_mean
 
     kb = _load(dirs)
     found = False

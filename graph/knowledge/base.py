@@ -22,18 +22,9 @@ from pydantic import ValidationError
 from graph.knowledge.checks import check_examples, check_fields, check_loose, check_references
 from graph.knowledge.merge import Exclusion, Merger
 from graph.knowledge.models import DataPointSpec, Pack, ProductCategory, SourceSpec, Vertical
-from graph.knowledge.packs import (
-    KINDS,
-    Kind,
-    Location,
-    PackEntry,
-    ParsedPack,
-    Problem,
-    Site,
-    pack_files,
-    parse_pack,
-    read_pack_file,
-)
+from graph.knowledge.pack_schema import KINDS, Kind
+from graph.knowledge.packs import PackEntry, ParsedPack, pack_files, parse_pack, read_pack_file
+from graph.knowledge.problems import Location, Problem, Site
 from graph.knowledge.provider_fields import PROVIDER_SHAPES
 
 if TYPE_CHECKING:

@@ -12,7 +12,9 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from graph.knowledge.packs import KINDS, SINGULAR, Kind, Location, Loose, Problem, Site, did_you_mean
+from graph.knowledge.pack_schema import KINDS, SINGULAR, Kind
+from graph.knowledge.packs import Loose
+from graph.knowledge.problems import Location, Problem, Site, did_you_mean
 from graph.knowledge.provider_fields import closest_fields, known_fields
 
 if TYPE_CHECKING:

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from graph.knowledge.models import AppliesTo, DataPointSpec, ProductCategory, SourceSpec, Vertical
-from graph.knowledge.packs import SINGULAR, Kind, Location, PackEntry, Problem, Site, did_you_mean
+from graph.knowledge.pack_schema import SINGULAR, Kind
+from graph.knowledge.packs import PackEntry
+from graph.knowledge.problems import Location, Problem, Site, did_you_mean
 
 if TYPE_CHECKING:
     from graph.knowledge.base import KnowledgeBase

@@ -1,224 +1,24 @@
-"""Knowledge packs from outside the package (``BLUEPRINT_KNOWLEDGE_DIR``): their schema and their reading.
+"""Reading a team's knowledge packs (``BLUEPRINT_KNOWLEDGE_DIR``) with line numbers, entry by entry.
 
-A team's pack has the built-in packs' shape (verticals, categories, data points, sources) plus three
-ways to change what is already there, each explicit so that nothing is replaced by accident:
-
-* ``override: true`` on an entry replaces the earlier entry with the same id;
-* ``extend: true`` on an entry adds to the lists of the earlier entry (cues, sources, data points...);
-* ``exclude: [ids]`` at the top removes data points or sources (and what only they made possible).
-
-Every file is read with line numbers and every entry is validated on its own, so one run reports all
-the problems of all the files (:class:`Problem`), not the first one.
+Every file is read with the line of each node and every entry is validated on its own (against
+:mod:`graph.knowledge.pack_schema`), so one run reports all the problems of all the files
+(:class:`graph.knowledge.problems.Problem`), not the first one.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from graph.knowledge.models import (
-    _ID,
-    AppliesTo,
-    Cue,
-    DataPointSpec,
-    Motion,
-    ProductCategory,
-    SourceRef,
-    SourceSpec,
-    Vertical,
-)
+from graph.knowledge.pack_schema import ENTRY_ADAPTERS, ENTRY_MODELS, KINDS, SINGULAR, TOP_KEYS, Extension, Kind
+from graph.knowledge.problems import Location, Path_, Problem, Site, did_you_mean
 
-__all__ = [
-    "KINDS",
-    "ExternalPack",
-    "Location",
-    "PackEntry",
-    "PackFile",
-    "ParsedPack",
-    "Problem",
-    "Site",
-    "pack_files",
-    "pack_json_schema",
-    "parse_pack",
-    "read_pack_file",
-]
-
-Kind = Literal["verticals", "categories", "data_points", "sources"]
-KINDS: tuple[Kind, ...] = ("sources", "verticals", "categories", "data_points")  # the order entries merge in
-SINGULAR = {"verticals": "vertical", "categories": "category", "data_points": "data point", "sources": "source"}
-Path_ = tuple[str | int, ...]
-
-
-# ───────────────────────────── where a problem is ─────────────────────────────
-
-
-@dataclass(frozen=True)
-class Location:
-    file: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}" if self.line else self.file
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a pack, where it is, and how to fix it."""
-
-    location: Location
-    message: str
-    hint: str = ""
-
-    def render(self) -> str:
-        return f"{self.location}: {self.message}" + (f"\n    fix: {self.hint}" if self.hint else "")
-
-
-@dataclass(frozen=True)
-class Site:
-    """Where an entry sits in its file: the file, the entry's path in the YAML and the file's line map."""
-
-    file: str
-    path: Path_ = ()
-    lines: Mapping[Path_, int] = field(default_factory=dict)
-
-    def at(self, *sub: str | int) -> Location:
-        """The line of ``sub`` inside the entry (or of its nearest enclosing node that has one)."""
-        path = (*self.path, *sub)
-        while path:
-            if path in self.lines:
-                return Location(self.file, self.lines[path])
-            path = path[:-1]
-        return Location(self.file, self.lines.get((), None))
-
-
-def did_you_mean(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=3, cutoff=0.6)
-    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-
-
-# ───────────────────────────── the schema of a user's pack ─────────────────────────────
-
-_OVERRIDE = Field(default=False, description="Replace the earlier entry (built-in or from another pack) with this id.")
-
-
-class VerticalEntry(Vertical):
-    override: bool = _OVERRIDE
-
-
-class CategoryEntry(ProductCategory):
-    override: bool = _OVERRIDE
-
-
-class DataPointEntry(DataPointSpec):
-    override: bool = _OVERRIDE
-
-
-class SourceEntry(SourceSpec):
-    override: bool = _OVERRIDE
-
-
-class _Extension(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    extend: Literal[True] = Field(description="Add these items to the lists of the earlier entry with this id.")
-
-
-class VerticalExtension(_Extension):
-    id: str = Field(pattern=_ID)
-    industry_labels: list[str] = Field(default_factory=list)
-    cues: list[Cue] = Field(default_factory=list)
-    buyer_titles: list[str] = Field(default_factory=list)
-    incumbent_tools: list[str] = Field(default_factory=list)
-    data_points: list[str] = Field(default_factory=list)
-    exclude_data_points: list[str] = Field(default_factory=list)
-    apollo_industries: list[str] = Field(default_factory=list)
-    naics: list[str] = Field(default_factory=list)
-    motions: list[Motion] = Field(default_factory=list)
-
-
-class CategoryExtension(_Extension):
-    id: str = Field(pattern=_ID)
-    cues: list[Cue] = Field(default_factory=list)
-    buyer_titles: list[str] = Field(default_factory=list)
-    typical_verticals: list[str] = Field(default_factory=list)
-    competitors: list[str] = Field(default_factory=list)
-    complements: list[str] = Field(default_factory=list)
-    data_points: list[str] = Field(default_factory=list)
-    exclude_data_points: list[str] = Field(default_factory=list)
-    motions: list[Motion] = Field(default_factory=list)
-
-
-class DataPointExtension(_Extension):
-    key: str = Field(pattern=_ID)
-    sources: list[SourceRef] = Field(default_factory=list)
-    applies_to: AppliesTo | None = Field(default=None, description="Markets added to where it applies.")
-    signals: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-
-
-class SourceExtension(_Extension):
-    id: str = Field(pattern=_ID)
-    verticals: list[str] = Field(default_factory=list)
-
-
-def _shape(value: Any) -> str:
-    flag = value.get("extend") if isinstance(value, dict) else getattr(value, "extend", False)
-    return "extend" if flag else "entry"
-
-
-def _item(entry: type[BaseModel], extension: type[BaseModel]) -> Any:
-    return Annotated[Annotated[entry, Tag("entry")] | Annotated[extension, Tag("extend")], Discriminator(_shape)]
-
-
-VerticalItem = _item(VerticalEntry, VerticalExtension)
-CategoryItem = _item(CategoryEntry, CategoryExtension)
-DataPointItem = _item(DataPointEntry, DataPointExtension)
-SourceItem = _item(SourceEntry, SourceExtension)
-
-
-class ExternalPack(BaseModel):
-    """A knowledge pack: verticals, product categories, data points and sources, plus overrides,
-    extensions and exclusions of earlier entries."""
-
-    model_config = ConfigDict(extra="forbid", title="Enrichment Blueprint knowledge pack")
-
-    name: str | None = Field(default=None, description="The pack's name (default: the file name without .yaml).")
-    description: str = ""
-    verticals: list[VerticalItem] = Field(default_factory=list)  # type: ignore[valid-type]
-    categories: list[CategoryItem] = Field(default_factory=list)  # type: ignore[valid-type]
-    data_points: list[DataPointItem] = Field(default_factory=list)  # type: ignore[valid-type]
-    sources: list[SourceItem] = Field(default_factory=list)  # type: ignore[valid-type]
-    exclude: list[str] = Field(
-        default_factory=list, description="Data point keys or source ids never to recommend (built-in or earlier)."
-    )
-
-
-def pack_json_schema() -> dict[str, Any]:
-    """The JSON Schema of a pack file, for editors (``# yaml-language-server: $schema=...``)."""
-    schema = ExternalPack.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return schema
-
-
-_ADAPTERS: dict[Kind, TypeAdapter[Any]] = {
-    "verticals": TypeAdapter(VerticalItem),
-    "categories": TypeAdapter(CategoryItem),
-    "data_points": TypeAdapter(DataPointItem),
-    "sources": TypeAdapter(SourceItem),
-}
-_TOP_KEYS = set(ExternalPack.model_fields)
-_ENTRY_MODELS: dict[Kind, type[BaseModel]] = {
-    "verticals": VerticalEntry, "categories": CategoryEntry, "data_points": DataPointEntry, "sources": SourceEntry,
-}
-
-
-# ───────────────────────────── reading files ─────────────────────────────
+__all__ = ["Loose", "PackEntry", "PackFile", "ParsedPack", "pack_files", "parse_pack", "read_pack_file"]
 
 
 @dataclass
@@ -240,7 +40,7 @@ class PackEntry:
 
     @property
     def action(self) -> Literal["define", "override", "extend"]:
-        if isinstance(self.item, _Extension):
+        if isinstance(self.item, Extension):
             return "extend"
         return "override" if getattr(self.item, "override", False) else "define"
 
@@ -318,7 +118,7 @@ def _validation_problems(kind: Kind, raw: Any, exc: ValidationError, site: Site)
     label = SINGULAR[kind]
     ident = raw.get("key" if kind == "data_points" else "id") if isinstance(raw, dict) else None
     who = f"{label} {ident!r}" if ident else f"{label} #{site.path[-1] if site.path else '?'}"
-    model = _ENTRY_MODELS[kind]
+    model = ENTRY_MODELS[kind]
     for error in exc.errors():
         path = _data_path(raw, tuple(error["loc"]))
         where = ".".join(str(p) for p in path)
@@ -377,8 +177,8 @@ def parse_pack(pack: PackFile) -> ParsedPack:
         message = "a pack is a mapping with verticals, categories, data_points, sources and exclude"
         return ParsedPack(problems=[Problem(top.at(), message, "start the file with e.g. `data_points:`")])
     for key in data:
-        if key not in _TOP_KEYS:
-            hint = did_you_mean(str(key), _TOP_KEYS) or f"allowed top-level keys: {', '.join(sorted(_TOP_KEYS))}"
+        if key not in TOP_KEYS:
+            hint = did_you_mean(str(key), TOP_KEYS) or f"allowed top-level keys: {', '.join(sorted(TOP_KEYS))}"
             problems.append(Problem(top.at(key), f"unknown top-level key {key!r}", hint))
     for kind in KINDS:
         items = data.get(kind) or []
@@ -388,7 +188,7 @@ def parse_pack(pack: PackFile) -> ParsedPack:
         for index, raw in enumerate(items):
             site = Site(pack.display, (kind, index), pack.lines)
             try:
-                item = _ADAPTERS[kind].validate_python(raw)
+                item = ENTRY_ADAPTERS[kind].validate_python(raw)
             except ValidationError as exc:
                 problems.extend(_validation_problems(kind, raw, exc, site))
                 ident = raw.get("key" if kind == "data_points" else "id") if isinstance(raw, dict) else None

@@ -11,7 +11,7 @@ import pytest
 from graph.knowledge import KnowledgeError
 from graph.knowledge.base import _data_dir, load_from
 from graph.knowledge.checks import example_problem
-from graph.knowledge.packs import pack_json_schema
+from graph.knowledge.pack_schema import pack_json_schema
 from graph.knowledge.provider_fields import PROVIDER_SHAPES, paths_of
 from graph.settings import Settings
 
