@@ -16,8 +16,9 @@ from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from server.cli_help import PlainHelp as _PlainHelp
+from server.cli_help import PlainHelpGroup as _PlainHelpGroup
 from server.cli_knowledge import knowledge_app, require_valid_knowledge
 from tools.errors import (
     BlueprintError,
@@ -33,34 +34,6 @@ __all__ = ["app"]
 EXIT_HELP = ("Exit codes: 0 ok, 1 unexpected error, 2 bad input (validation_error, blocked_url), "
              "3 insufficient_information (site unreadable or too thin, and no ICP), 4 upstream failure "
              "(upstream_error, timeout).")  # one line: the help wraps it to the terminal
-
-def _flags_without_type(params: list[Any]) -> list[Any]:
-    for param in params:
-        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
-            param.metavar = ""  # a flag takes no value: nothing to show in the type column (not "<bool>")
-    return params
-
-
-class _PlainHelp(TyperCommand):
-    """Help in the usual command-line spelling: ``WEBSITE`` in the usage line (Typer writes
-    ``{website}``), and no ``<bool>`` type beside on/off flags such as ``--no-cache`` and ``--help``."""
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if isinstance(param, TyperArgument):
-                name = param.metavar or (param.name or "").upper()
-                pieces.append(name if param.required else f"[{name}]")
-        return pieces
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _flags_without_type(super().get_params(ctx))
-
-
-class _PlainHelpGroup(TyperGroup):
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _flags_without_type(super().get_params(ctx))
-
 
 app = typer.Typer(help=f"Enrichment Blueprint: which data to collect about your leads.\n\n{EXIT_HELP}",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=_PlainHelpGroup)

@@ -12,13 +12,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from server.cli_help import PlainHelp, PlainHelpGroup
+
 if TYPE_CHECKING:
     from graph.knowledge import KnowledgeBase
 
 __all__ = ["knowledge_app", "require_valid_knowledge"]
 
 knowledge_app = typer.Typer(
-    help="Check and inspect the knowledge packs (built-in, plus BLUEPRINT_KNOWLEDGE_DIR).", no_args_is_help=True
+    help="Check and inspect the knowledge packs (built-in, plus BLUEPRINT_KNOWLEDGE_DIR).", no_args_is_help=True,
+    cls=PlainHelpGroup,
 )
 TABLES = {"verticals": "verticals", "categories": "categories", "data-points": "data_points", "sources": "sources"}
 DirsOption = Annotated[
@@ -53,7 +56,7 @@ def _load(dirs: list[Path] | None) -> KnowledgeBase:
         raise typer.Exit(2) from None
 
 
-@knowledge_app.command("validate")
+@knowledge_app.command("validate", cls=PlainHelp)
 def validate(
     dirs: Annotated[list[Path], typer.Argument(metavar="DIR...", help="Folders of YAML packs to check.")],
 ) -> None:
@@ -77,10 +80,11 @@ def _packs_of(kb: KnowledgeBase, kind: str, ident: str) -> list[str]:
     return list(dict.fromkeys(e.pack for e in kb.history.get((kind, ident), [])))
 
 
-@knowledge_app.command("list")
+@knowledge_app.command("list", cls=PlainHelp)
 def list_entries(
     what: Annotated[Literal["verticals", "categories", "data-points", "sources"] | None,
-                    typer.Argument(metavar="[verticals|categories|data-points|sources]")] = None,
+                    typer.Argument(metavar="KIND",
+                                   help="Which kind of entry (default: all).")] = None,
     pack: Annotated[str | None, typer.Option(metavar="NAME", help="Only entries this pack defines or changes.")] = None,
     dirs: DirsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per kind.")] = False,
@@ -111,7 +115,7 @@ def list_entries(
             typer.echo(f"  {row['id']}{section}  {row['name']}  ({', '.join(row['packs'])})")
 
 
-@knowledge_app.command("show")
+@knowledge_app.command("show", cls=PlainHelp)
 def show(
     ident: Annotated[str, typer.Argument(metavar="ID", help="A vertical, category, data point or source id.")],
     dirs: DirsOption = None,

@@ -201,3 +201,13 @@ async def test_custom_data_points_over_http_are_validated_with_the_error_envelop
         too_many = await client.post(ENRICH, json={"website": "https://hangarly.example", "options": {
             "custom_data_points": [{**point, "key": f"k{i}"} for i in range(26)]}})
         assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "validation_error"
+
+
+def test_schema_pack_prints_the_schema_editors_validate_packs_with() -> None:
+    import json
+
+    result = CliRunner().invoke(cli, ["schema", "pack"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert json.loads((EXAMPLE_PACKS / "pack.schema.json").read_text()) == schema
+    assert {"verticals", "categories", "data_points", "sources", "exclude"} <= schema["properties"].keys()
