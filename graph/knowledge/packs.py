@@ -37,12 +37,17 @@ class PackEntry:
     pack: str
     site: Site
     builtin: bool = False
+    action: Literal["define", "override", "extend"] = field(init=False)
 
-    @property
-    def action(self) -> Literal["define", "override", "extend"]:
+    def __post_init__(self) -> None:
+        # decided once: ~1,400 built-in entries merge on every start, and pydantic's missing-attribute
+        # lookup (a plain model has no ``override``) is slow
         if isinstance(self.item, Extension):
-            return "extend"
-        return "override" if getattr(self.item, "override", False) else "define"
+            self.action = "extend"
+        elif "override" in type(self.item).model_fields and self.item.override:  # type: ignore[attr-defined]
+            self.action = "override"
+        else:
+            self.action = "define"
 
 
 def pack_files(folder: Path) -> list[Path]:
