@@ -91,10 +91,10 @@ async def test_the_example_pack_shapes_the_blueprint(site: SiteServer) -> None:
     assert {"repair_station_ratings", "repair_station_tracking_system"} <= keys.keys()
     assert keys["repair_station_ratings"].source_ids[0] == "faa_air_agency_registry"
     # the team's own systems are sources of its own data points
-    assert {"crm_lifecycle_stage", "free_plan_active_users"} <= keys.keys()
+    assert {"crm_open_deal", "free_plan_active_users"} <= keys.keys()
     sources = {s.id: s for s in bp.sources}
-    assert "crm_lifecycle_stage" in sources["hangarly_hubspot"].provides
-    assert sources["hangarly_hubspot"].fields["crm_lifecycle_stage"] == "properties.lifecyclestage"
+    assert "crm_open_deal" in sources["hangarly_hubspot"].provides
+    assert sources["hangarly_hubspot"].fields["crm_open_deal"] == "properties.hs_num_open_deals"
     assert "free_plan_active_users" in sources["hangarly_product_usage"].provides
     # the exclusion is honoured everywhere
     assert "linkedin_sales_navigator" not in sources
