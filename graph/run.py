@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 from graph.admission import RunSlots, RunTicket
 from graph.cache import AsyncPageCache, AsyncResponseCache, RunCache, open_run_cache
+from graph.engine.custom import unknown_custom_sources
 from graph.fingerprint import blueprint_id_for, run_key
 from graph.hot_cache import HotCache, hit_bytes
 from graph.knowledge import load_knowledge
@@ -277,6 +278,13 @@ class BlueprintRunner:
         model = (model or self.settings.blueprint_model) if resolved == "llm" else None
         # the knowledge base is loaded once per process: only the first load is worth a thread hop
         kb = load_knowledge() if load_knowledge.cache_info().currsize else await asyncio.to_thread(load_knowledge)
+        unknown = unknown_custom_sources(request, kb)
+        if unknown:
+            raise InvalidRequest(
+                f"options.custom_data_points names unknown sources: {', '.join(unknown)}",
+                details={"field": "options.custom_data_points", "unknown_sources": unknown,
+                         "known_sources": sorted(kb.sources)},
+            )
         scope = scope_for(request, tenant, share_public=self.settings.share_public_blueprints)
         return resolved, model, run_key(
             request, engine=resolved, model=model, knowledge_version=kb.version, scope=scope

@@ -21,6 +21,7 @@ __all__ = [
     "Company",
     "CompanySize",
     "Coverage",
+    "CustomDataPoint",
     "DataPoint",
     "EnrichmentRequest",
     "Evidence",
@@ -127,6 +128,27 @@ class ICP(_Strict):
         )
 
 
+MAX_CUSTOM_DATA_POINTS = 25
+CustomValueType = Literal[
+    "integer", "number", "currency", "percent", "date", "boolean", "enum", "multi_enum", "url", "text"
+]
+
+
+class CustomDataPoint(_Strict):
+    """A data point the team asks for in this request only (no knowledge pack needed)."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64, description="Stable snake_case key.")
+    name: str = Field(min_length=1, max_length=160)
+    section: SectionName
+    description: str = Field(min_length=1, max_length=1000)
+    value_type: CustomValueType = "text"
+    sources: list[str] = Field(
+        default_factory=list, max_length=10,
+        description="Knowledge-base source ids, best first (default: the lead's own website).",
+    )
+    example: str = Field(default="", max_length=500)
+
+
 class Options(_Strict):
     engine: Literal["auto", "catalog", "llm"] = "auto"
     max_data_points: int = Field(default=10, ge=1, le=30, description="Data points per section.")
@@ -137,6 +159,19 @@ class Options(_Strict):
     credit_budget: int | None = Field(
         default=None, ge=0, le=10_000, description="Most provider credits the coverage probe may spend."
     )
+    custom_data_points: list[CustomDataPoint] = Field(
+        default_factory=list, max_length=MAX_CUSTOM_DATA_POINTS,
+        description="Data points to add to this blueprint, placed in their section by the seller's priorities.",
+    )
+
+    @field_validator("custom_data_points")
+    @classmethod
+    def _unique_keys(cls, values: list[CustomDataPoint]) -> list[CustomDataPoint]:
+        keys = [v.key for v in values]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"custom data point keys must be unique: {', '.join(repeated)}")
+        return values
 
 
 class EnrichmentRequest(_Strict):

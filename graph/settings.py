@@ -5,6 +5,7 @@ This is the only module that reads the environment. Secrets are ``SecretStr`` so
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, NamedTuple
@@ -112,6 +113,18 @@ class Settings(BaseSettings):
     max_requests: int | None = Field(default=None, ge=1, validation_alias="BLUEPRINT_MAX_REQUESTS")
 
     _rate = field_validator("rate_limit", mode="before")(parse_rate)
+
+    # Knowledge packs from outside the package, loaded after the built-in ones (os.pathsep- or comma-separated)
+    knowledge_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, validation_alias="BLUEPRINT_KNOWLEDGE_DIR"
+    )
+
+    @field_validator("knowledge_dirs", mode="before")
+    @classmethod
+    def _split_dirs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for chunk in value.split(os.pathsep) for part in chunk.split(",") if part.strip()]
+        return value
 
     @property
     def llm_configured(self) -> bool:

@@ -19,8 +19,10 @@ from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from server.cli_help import PlainHelp as _PlainHelp
+from server.cli_help import PlainHelpGroup as _PlainHelpGroup
+from server.cli_knowledge import knowledge_app, require_valid_knowledge
 from tools.errors import (
     BlueprintError,
     InsufficientInformation,
@@ -36,39 +38,12 @@ EXIT_HELP = ("Exit codes: 0 ok, 1 unexpected error, 2 bad input (validation_erro
              "3 insufficient_information (site unreadable or too thin, and no ICP), 4 upstream failure "
              "(upstream_error, timeout).")  # one line: the help wraps it to the terminal
 
-def _flags_without_type(params: list[Any]) -> list[Any]:
-    for param in params:
-        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
-            param.metavar = ""  # a flag takes no value: nothing to show in the type column (not "<bool>")
-    return params
-
-
-class _PlainHelp(TyperCommand):
-    """Help in the usual command-line spelling: ``WEBSITE`` in the usage line (Typer writes
-    ``{website}``), and no ``<bool>`` type beside on/off flags such as ``--no-cache`` and ``--help``."""
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if isinstance(param, TyperArgument):
-                name = param.metavar or (param.name or "").upper()
-                pieces.append(name if param.required else f"[{name}]")
-        return pieces
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _flags_without_type(super().get_params(ctx))
-
-
-class _PlainHelpGroup(TyperGroup):
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _flags_without_type(super().get_params(ctx))
-
-
 app = typer.Typer(help=f"Enrichment Blueprint: which data to collect about your leads.\n\n{EXIT_HELP}",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=_PlainHelpGroup)
 cache_app = typer.Typer(help="Inspect or clear the run cache (BLUEPRINT_CACHE_DIR).", no_args_is_help=True,
                         cls=_PlainHelpGroup)
 app.add_typer(cache_app, name="cache")
+app.add_typer(knowledge_app, name="knowledge")
 
 
 def _err(message: str) -> None:
@@ -189,6 +164,7 @@ def generate(
     """Generate an enrichment blueprint for WEBSITE."""
     from graph.schemas import EnrichmentRequest
 
+    require_valid_knowledge()  # an invalid pack stops here, with every problem, not mid-run
     try:
         icp_data = json.loads(icp.read_text(encoding="utf-8")) if icp else None
     except (OSError, json.JSONDecodeError) as exc:
@@ -243,16 +219,22 @@ def serve(
     """Run the HTTP API (uvicorn)."""
     import uvicorn
 
+    require_valid_knowledge()  # refuse to start with an invalid pack (exit 2, the full report)
     # access_log=False: the app writes one JSON access line per request (with its request id) itself
     uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=True, access_log=False)
 
 
 @app.command(cls=_PlainHelp)
-def schema(which: Annotated[Literal["request", "blueprint", "both"], typer.Argument()] = "both") -> None:
-    """Print the JSON Schema of the request and/or the blueprint."""
+def schema(which: Annotated[Literal["request", "blueprint", "both", "pack"], typer.Argument()] = "both") -> None:
+    """Print the JSON Schema of the request and/or the blueprint, or of a knowledge pack (for editors)."""
     from graph.schemas import Blueprint, EnrichmentRequest
 
+    if which == "pack":
+        from graph.knowledge.pack_schema import pack_json_schema
+
+        typer.echo(json.dumps(pack_json_schema(), indent=2))
+        return
     schemas = {"request": EnrichmentRequest.model_json_schema(), "blueprint": Blueprint.model_json_schema()}
     typer.echo(json.dumps(schemas if which == "both" else schemas[which], indent=2))
 
@@ -270,6 +252,7 @@ def evaluate(
     """Run every case (sites served on loopback) and print per-case, per-section and mean recall."""
     from server.eval_command import run_eval_cli
 
+    require_valid_knowledge()
     raise typer.Exit(run_eval_cli(cases, out=out, engine=engine, with_generic=generic, verbose=verbose,
                                   skip_missing=skip_missing))
 

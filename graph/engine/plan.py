@@ -32,7 +32,8 @@ FALLBACK_SHARE = (1.0, 0.35, 0.15, 0.05)  # share of leads reaching each step of
 
 
 def _spec(kb: KnowledgeBase, dp: DataPoint) -> DataPointSpec | None:
-    return kb.data_points.get(dp.key)
+    # a request's custom data point is its own definition, even when a catalog entry shares its key
+    return None if dp.origin == "custom" else kb.data_points.get(dp.key)
 
 
 def plan_sources(kb: KnowledgeBase, data_points: list[DataPoint]) -> list[SourceRecommendation]:

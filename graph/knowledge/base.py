@@ -8,25 +8,44 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import yaml
 from pydantic import ValidationError
 
+from graph.knowledge.checks import check_examples, check_fields, check_loose, check_references
+from graph.knowledge.merge import Exclusion, Merger
 from graph.knowledge.models import DataPointSpec, Pack, ProductCategory, SourceSpec, Vertical
+from graph.knowledge.pack_schema import KINDS, Kind
+from graph.knowledge.packs import PackEntry, ParsedPack, pack_files, parse_pack, read_pack_file
+from graph.knowledge.problems import Location, Problem, Site
+from graph.knowledge.provider_fields import PROVIDER_SHAPES
 
-__all__ = ["KnowledgeBase", "KnowledgeError", "load_knowledge"]
+if TYPE_CHECKING:
+    from graph.settings import Settings
 
-PROVIDER_SHAPES = {"apollo": "apollo_organization", "apollo_people": "apollo_person", "clearbit": "clearbit_company"}
-
+__all__ = ["PROVIDER_SHAPES", "KnowledgeBase", "KnowledgeError", "load_from", "load_knowledge"]
 
 class KnowledgeError(ValueError):
-    """The knowledge data is inconsistent (a developer error, caught by the tests)."""
+    """The knowledge packs are inconsistent: every problem, each with its file, line and a fix.
+
+    ``str()`` is the whole report, as ``blueprint knowledge validate`` prints it."""
+
+    def __init__(self, problems: list[Problem] | str) -> None:
+        self.problems = [Problem(Location("knowledge"), problems)] if isinstance(problems, str) else problems
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        count = len(self.problems)
+        lines = [f"knowledge packs: {count} problem{'s' if count != 1 else ''}"]
+        lines += ["  " + p.render().replace("\n", "\n  ") for p in self.problems]
+        return "\n".join(lines)
 
 
 @dataclass
@@ -36,51 +55,34 @@ class KnowledgeBase:
     categories: dict[str, ProductCategory] = field(default_factory=dict)
     data_points: dict[str, DataPointSpec] = field(default_factory=dict)
     sources: dict[str, SourceSpec] = field(default_factory=dict)
+    # (kind, id) → the pack entries that defined, overrode and extended it, in load order
+    history: dict[tuple[str, str], list[PackEntry]] = field(default_factory=dict)
+    excluded: dict[tuple[str, str], Exclusion] = field(default_factory=dict)
+    pack_dirs: list[Path] = field(default_factory=list)
 
     def add(self, pack: Pack, origin: str) -> None:
-        for kind, items in (
-            ("verticals", pack.verticals),
-            ("categories", pack.categories),
-            ("data_points", pack.data_points),
-            ("sources", pack.sources),
-        ):
-            table = getattr(self, kind)
-            for item in items:
-                ident = item.key if isinstance(item, DataPointSpec) else item.id
-                if ident in table:
-                    raise KnowledgeError(f"{origin}: duplicate {kind[:-1]} id {ident!r}")
-                table[ident] = item
-
-    def check(self) -> None:
-        """Every reference points at something that exists."""
-        problems: list[str] = []
-        for dp in self.data_points.values():
-            problems += [f"data point {dp.key}: unknown source {r.source!r}" for r in dp.sources
-                         if r.source not in self.sources]
-            problems += [f"data point {dp.key}: unknown vertical {v!r}" for v in dp.applies_to.verticals
-                         if v not in self.verticals]
-            problems += [f"data point {dp.key}: unknown category {c!r}" for c in dp.applies_to.categories
-                         if c not in self.categories]
-            problems += [f"data point {dp.key}: source {r.source} is an API and needs a field path"
-                         for r in dp.sources if r.source in PROVIDER_SHAPES and not r.field]
-        owners: list[Vertical | ProductCategory] = [*self.verticals.values(), *self.categories.values()]
-        for owner in owners:
-            refs = [*owner.data_points, *owner.exclude_data_points]
-            problems += [f"{owner.id}: unknown data point {k!r}" for k in refs if k not in self.data_points]
-        for vertical in self.verticals.values():
-            if vertical.parent and vertical.parent not in self.verticals:
-                problems.append(f"vertical {vertical.id}: unknown parent {vertical.parent!r}")
-        for category in self.categories.values():
-            problems += [f"category {category.id}: unknown vertical {v!r}"
-                         for v in [*category.typical_verticals, *category.own_verticals] if v not in self.verticals]
-        for source in self.sources.values():
-            problems += [f"source {source.id}: unknown vertical {v!r}" for v in source.verticals
-                         if v not in self.verticals]
+        """Merge a built-in pack (duplicates are an error: use an external pack's ``override``)."""
+        problems: list[Problem] = []
+        Merger(self, problems).apply(_builtin_entries(pack, origin))
         if problems:
-            raise KnowledgeError("knowledge base is inconsistent:\n  " + "\n  ".join(problems))
+            raise KnowledgeError(problems)
+
+    def check(self, broken: set[tuple[Kind, str]] | None = None) -> None:
+        """Every reference points at something that exists, every API field path is real, every example
+        of a team's data point fits its type."""
+        problems = [*check_references(self, broken or set()), *check_fields(self), *check_examples(self)]
+        if problems:
+            raise KnowledgeError(problems)
 
     def by_section(self, section: str) -> Iterable[DataPointSpec]:
         return (dp for dp in self.data_points.values() if dp.section == section)
+
+
+def _builtin_entries(pack: Pack, origin: str) -> list[PackEntry]:
+    name = origin.removesuffix(".yaml")
+    site = Site(f"built-in {origin}")
+    return [PackEntry(kind, item.key if isinstance(item, DataPointSpec) else item.id, item, name, site, builtin=True)
+            for kind in KINDS for item in getattr(pack, kind)]
 
 
 def _data_dir() -> Path:
@@ -91,7 +93,7 @@ def _parse_pack(name: str, raw: object) -> Pack:
     try:
         return Pack.model_validate(raw or {})
     except ValidationError as exc:
-        raise KnowledgeError(f"{name}: {exc}") from exc
+        raise KnowledgeError(f"built-in {name}: {exc}") from exc
 
 
 def _read_yaml(path: Path) -> object:
@@ -130,24 +132,72 @@ def _raw_packs(files: list[Path], snapshot: Path | None) -> list[object]:
     return raws
 
 
-def load_from(data_dir: Path, snapshot_dir: Path | None = None) -> KnowledgeBase:
+def _external_packs(dirs: Sequence[Path], digest: Any) -> tuple[list[ParsedPack], list[Problem]]:
+    """Every pack of the team's folders, parsed with line numbers; the files feed ``digest``."""
+    parsed: list[ParsedPack] = []
+    problems: list[Problem] = []
+    for folder in dirs:
+        if not folder.is_dir():
+            problems.append(Problem(Location(str(folder)), "knowledge folder not found",
+                                    "fix BLUEPRINT_KNOWLEDGE_DIR (folders separated by ',' or the path separator)"))
+            continue
+        for path in pack_files(folder):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+            pack_file, read_problems = read_pack_file(path, str(path))
+            problems += read_problems
+            if pack_file is not None:
+                parsed.append(parse_pack(pack_file))
+    return parsed, problems
+
+
+def load_from(data_dir: Path, snapshot_dir: Path | None = None, pack_dirs: Sequence[Path] = ()) -> KnowledgeBase:
+    """The built-in packs of ``data_dir``, then the packs of ``pack_dirs`` merged over them, checked as a
+    whole. Raises :class:`KnowledgeError` with every problem found."""
     files = sorted([data_dir / "sources.yaml", *sorted((data_dir / "packs").glob("*.yaml"))])
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     declared = (data_dir / "VERSION").read_text(encoding="utf-8").strip()
-    kb = KnowledgeBase(version=f"{declared}+{digest.hexdigest()[:8]}")
+    version = f"{declared}+{digest.hexdigest()[:8]}"
     snapshot = None if snapshot_dir is None else snapshot_dir / f"knowledge-{digest.hexdigest()[:24]}.json"
+    problems: list[Problem] = []
+    kb = KnowledgeBase(version=version, pack_dirs=list(pack_dirs))
+    merger = Merger(kb, problems)
     for path, raw in zip(files, _raw_packs(files, snapshot), strict=True):
-        kb.add(_parse_pack(path.name, raw), path.name)
-    kb.check()
+        merger.apply(_builtin_entries(_parse_pack(path.name, raw), path.name))
+    broken: set[tuple[Kind, str]] = set()
+    loose: list[tuple[Kind, str, Any, Site]] = []
+    if pack_dirs:
+        packs_digest = hashlib.sha256()
+        parsed, problems_read = _external_packs(pack_dirs, packs_digest)
+        problems += problems_read
+        for pack in parsed:
+            problems += pack.problems
+            broken |= pack.broken
+            loose += pack.loose
+            merger.apply(pack.entries)
+        merger.exclude([(ident, site, pack.name) for pack in parsed for ident, site in pack.exclusions])
+        # the team's packs are part of the version: a changed pack never reuses a cached blueprint
+        kb.version = f"{version}.packs-{packs_digest.hexdigest()[:8]}"
+    try:
+        kb.check(broken)
+    except KnowledgeError as exc:
+        problems += exc.problems
+    problems += check_loose(kb, loose, broken)
+    if problems:
+        raise KnowledgeError(sorted(problems, key=lambda p: (p.location.file, p.location.line or 0)))
     return kb
+
+
+def load_knowledge_from_settings(settings: Settings) -> KnowledgeBase:
+    return load_from(_data_dir(), snapshot_dir=settings.cache_dir / "knowledge", pack_dirs=settings.knowledge_dirs)
 
 
 @lru_cache(maxsize=1)
 def load_knowledge() -> KnowledgeBase:
-    """The embedded knowledge base, loaded and validated once per process (a parsed snapshot of it is
-    kept in the cache folder, so the next process skips the YAML parsing)."""
+    """The knowledge base — the embedded packs plus those of ``BLUEPRINT_KNOWLEDGE_DIR`` — loaded and
+    validated once per process (a parsed snapshot of the embedded packs is kept in the cache folder, so
+    the next process skips their YAML parsing). Tests that change the folders call ``cache_clear()``."""
     from graph.settings import get_settings
 
-    return load_from(_data_dir(), snapshot_dir=get_settings().cache_dir / "knowledge")
+    return load_knowledge_from_settings(get_settings())

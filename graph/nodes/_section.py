@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.engine.analysis import site_zones
+from graph.engine.custom import place_custom
 from graph.engine.select import rank_candidates, select_section
 from graph.nodes._common import knowledge, request_of
 from graph.nodes._llm import refine
@@ -29,4 +30,6 @@ async def build_section(name: str, state: BlueprintState, runtime: Runtime[Conte
     # the LLM picks from a wider, still grounded, candidate list
     candidates = ranked[: 2 * limit + 5]
     section, updates = await refine(name, state, runtime, section, kb=kb, candidates=candidates, limit=limit)
-    return {name: section, **updates}
+    # the team's own data points for this request, whichever engine chose the rest
+    placed = place_custom(name, section.data_points, request, kb, state["company"], zones, state.get("resolved_icp"))
+    return {name: Section(data_points=placed), **updates}

@@ -254,7 +254,8 @@ def test_help_documents_exit_codes(runner: CliRunner) -> None:
 
 
 @pytest.mark.parametrize("command", [[], ["generate"], ["demo"], ["serve"], ["schema"], ["eval"], ["cache"],
-                                     ["cache", "stats"], ["cache", "clear"]])
+                                     ["cache", "stats"], ["cache", "clear"], ["knowledge"],
+                                     ["knowledge", "validate"], ["knowledge", "list"], ["knowledge", "show"]])
 def test_help_renders_arguments_and_flags_cleanly(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"})
     assert result.exit_code == 0
