@@ -7,10 +7,13 @@ so their field descriptions are written for a reader and for a model alike.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from graph.exports import Export
 
 __all__ = [
     "ICP",
@@ -317,6 +320,12 @@ class Blueprint(BaseModel):
         from graph.markdown import render_markdown
 
         return render_markdown(self)
+
+    def export(self, fmt: str, *, object_type: str = "companies") -> Export:
+        """This blueprint compiled for ``fmt``: hubspot, salesforce, jsonschema, clay or csv."""
+        from graph.exports import export_blueprint
+
+        return export_blueprint(self, fmt, object_type=object_type)
 
     def _repr_markdown_(self) -> str:  # Jupyter rich display
         return self.to_markdown()
