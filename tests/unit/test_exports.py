@@ -251,3 +251,17 @@ def test_unknown_format_or_object_is_a_validation_error() -> None:
     with pytest.raises(InvalidRequest):
         export_blueprint(bp, "hubspot", object_type="deals")
     assert set(FORMATS) == {"hubspot", "salesforce", "jsonschema", "clay", "csv"}
+
+
+def test_markdown_shows_typed_fields() -> None:
+    from tests.support.sample_blueprint import small_blueprint
+
+    text = small_blueprint().to_markdown()
+    assert "| Priority | Data point | Type | Why | Sources | Example |" in text
+    assert "| one of: Shopify · Wix |" in text and "| currency |" in text and "| boolean |" in text
+    many = DataPoint(key="k", name="K", description="d", why="w", value_type="multi_enum", example="O0",
+                     options=[ValueOption(value=f"o{i}", label=f"O{i}") for i in range(10)])
+    from graph.markdown import typed
+
+    assert typed(many) == "any of: O0 · O1 · O2 · O3 · O4 · O5 · O6 · O7 · +2 more"
+    assert typed(_point("n", value_type="number", unit="TRIR", example="5.8")) == "number (TRIR)"
