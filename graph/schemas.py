@@ -50,6 +50,9 @@ ValueType = Literal[
     "integer", "number", "currency", "percent", "date", "boolean", "enum", "multi_enum", "url", "text"
 ]
 VALUE_TYPES: frozenset[str] = frozenset(ValueType.__args__)  # type: ignore[attr-defined]
+# value types of blueprints written before the closed set (cached runs, saved files) and loose LLM answers
+LEGACY_VALUE_TYPES = {"string": "text", "list": "text", "list[string]": "text", "range": "text",
+                      "currency_usd": "currency", "float": "number", "int": "integer", "bool": "boolean"}
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 
@@ -237,6 +240,11 @@ class DataPoint(BaseModel):
     )
     evidence: str | None = None
     origin: Literal["catalog", "llm", "custom"] = "catalog"
+
+    @field_validator("value_type", mode="before")
+    @classmethod
+    def _legacy_type(cls, value: object) -> object:
+        return LEGACY_VALUE_TYPES.get(value, value) if isinstance(value, str) else value
 
 
 class Section(BaseModel):

@@ -23,6 +23,7 @@ __all__ = [
     "example_value",
     "planned_fields",
     "short",
+    "unique_labels",
 ]
 
 ObjectType = Literal["companies", "contacts"]
@@ -92,7 +93,23 @@ def short(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-(")
-    return f"{cut}…" if len(cut) < limit else cut[:limit]
+    return f"{cut}…"
+
+
+def unique_labels(labels: list[str], limit: int) -> list[str]:
+    """``labels`` made distinct (case-blind) by a numeric suffix, each within ``limit`` characters: CRMs
+    refuse two fields of one object with the same label."""
+    taken: set[str] = set()
+    out = []
+    for label in labels:
+        candidate, n = label, 2
+        while candidate.casefold() in taken:
+            suffix = f" ({n})"
+            candidate = short(label, limit - len(suffix)) + suffix
+            n += 1
+        taken.add(candidate.casefold())
+        out.append(candidate)
+    return out
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.exports.base import Export, ExportFile, ObjectType, PlannedField, json_bytes, planned_fields, short
+from graph.exports.base import (
+    Export,
+    ExportFile,
+    ObjectType,
+    PlannedField,
+    json_bytes,
+    planned_fields,
+    short,
+    unique_labels,
+)
 from graph.schemas import Blueprint
 
 __all__ = ["GROUP_NAME", "NAME_PREFIX", "export_hubspot", "hubspot_property"]
@@ -63,6 +72,8 @@ def hubspot_property(item: PlannedField, group: str = GROUP_NAME) -> dict[str, A
 
 def export_hubspot(bp: Blueprint, object_type: ObjectType) -> Export:
     inputs = [hubspot_property(item) for item in planned_fields(bp)]
+    for prop, label in zip(inputs, unique_labels([p["label"] for p in inputs], LABEL_MAX), strict=True):
+        prop["label"] = label
     document = {
         "object_type": object_type,
         "group": {"name": GROUP_NAME, "label": "Enrichment blueprint", "displayOrder": -1},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from xml.etree import ElementTree as ET
 
-from graph.exports.base import Export, ExportFile, ObjectType, PlannedField, planned_fields, short
+from graph.exports.base import Export, ExportFile, ObjectType, PlannedField, planned_fields, short, unique_labels
 from graph.schemas import Blueprint
 
 __all__ = ["API_VERSION", "METADATA_NS", "OBJECTS", "api_name", "export_salesforce"]
@@ -79,7 +79,7 @@ def _type(field: ET.Element, item: PlannedField) -> None:
         _el(field, "visibleLines", 3)
 
 
-def _field_xml(item: PlannedField, name: str) -> bytes:
+def _field_xml(item: PlannedField, name: str, label: str) -> bytes:
     point = item.point
     field = ET.Element("CustomField", xmlns=METADATA_NS)
     _el(field, "fullName", f"{name}__c")
@@ -87,7 +87,7 @@ def _field_xml(item: PlannedField, name: str) -> bytes:
                                     f"{', '.join(dict.fromkeys(point.source_ids)) or 'none'})", DESCRIPTION_MAX))
     _el(field, "externalId", False)
     _el(field, "inlineHelpText", short(point.why, HELP_MAX))
-    _el(field, "label", short(point.name, LABEL_MAX))
+    _el(field, "label", label)
     if point.value_type != "boolean":
         _el(field, "required", False)
     _el(field, "trackHistory", False)
@@ -115,10 +115,12 @@ def export_salesforce(bp: Blueprint, object_type: ObjectType) -> Export:
     taken: set[str] = set()
     files: list[ExportFile] = []
     members: list[str] = []
-    for item in planned_fields(bp):
+    items = list(planned_fields(bp))
+    labels = unique_labels([short(item.point.name, LABEL_MAX) for item in items], LABEL_MAX)
+    for item, label in zip(items, labels, strict=True):
         name = api_name(item.key, taken)
         files.append(ExportFile(f"force-app/main/default/objects/{sobject}/fields/{name}__c.field-meta.xml",
-                                _field_xml(item, name)))
+                                _field_xml(item, name, label)))
         members.append(f"{sobject}.{name}__c")
     files.append(ExportFile("manifest/package.xml", _package(members)))
     return Export(format="salesforce", object_type=object_type, tree=True, media_type="application/zip",

@@ -56,6 +56,8 @@ def _hubspot_rules(document: dict, bp: Blueprint, object_type: str) -> None:
     assert len(inputs) == len(bp.data_points())
     names = [p["name"] for p in inputs]
     assert len(set(names)) == len(names)
+    labels = [p["label"].casefold() for p in inputs]
+    assert len(set(labels)) == len(labels)  # HubSpot refuses two properties with one label
     for prop in inputs:
         assert set(prop) <= {"name", "label", "type", "fieldType", "groupName", "description", "options"}
         assert HUBSPOT_NAME.match(prop["name"]), prop["name"]
@@ -119,6 +121,8 @@ def _salesforce_rules(files: dict[str, bytes], bp: Blueprint, sobject: str) -> N
     assert all(p.startswith(prefix) for p in fields) and len(fields) == len(bp.data_points())
     names = [_salesforce_field(content, path.removeprefix(prefix)) for path, content in fields.items()]
     assert len({n.casefold() for n in names}) == len(names)
+    labels = [_text(ET.fromstring(content), "label").casefold() for content in fields.values()]
+    assert len(set(labels)) == len(labels)
     package = ET.fromstring(files["manifest/package.xml"])
     assert package.tag == NS + "Package"
     members = [m.text for m in package.iter(NS + "members")]
@@ -225,7 +229,8 @@ def test_hard_cases_still_obey_the_rules() -> None:
     long_b = "a_very_long_data_point_key_that_goes_on_and_on_beta"
     points = [
         _point(long_a, name="A label far longer than forty characters, surely", value_type="integer", example="12"),
-        _point(long_b, value_type="integer", example="about twelve", origin="llm"),
+        _point(long_b, name="A label far longer than forty characters, surely", value_type="integer",
+               example="about twelve", origin="llm"),
         _point("x9__odd_", value_type="boolean", example="Yes"),
         _point("site", value_type="url", example="https://lead.example/"),
         _point("stack", value_type="multi_enum", example="Wix, Shopify",
@@ -242,6 +247,18 @@ def test_hard_cases_still_obey_the_rules() -> None:
     assert long_b not in record  # an example that is not of its type is left out, not faked
     Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(record)
     _clay_rules({f.path: f.content for f in bp.export("clay").files}, bp)
+
+
+def test_blueprints_of_the_old_value_types_still_load_and_export() -> None:
+    """A cached or saved blueprint written before typed values (string, list, currency_usd) still exports."""
+    old = json.loads(next(iter(eval_blueprints().values())).model_dump_json())
+    legacy = {"string": "text", "list": "text", "currency_usd": "currency"}
+    for i, dp in enumerate(old["firmographic"]["data_points"][:3]):
+        dp.update(value_type=list(legacy)[i], options=[], unit=None)
+        dp.pop("options"), dp.pop("unit")
+    bp = Blueprint.model_validate(old)
+    assert [dp.value_type for dp in bp.firmographic.data_points[:3]] == list(legacy.values())
+    _hubspot_rules(bp.export("hubspot").document, bp, "companies")
 
 
 def test_unknown_format_or_object_is_a_validation_error() -> None:
