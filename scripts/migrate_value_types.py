@@ -28,6 +28,15 @@ CHOICES = Path(__file__).with_name("value_type_choices.yaml")
 NEW_TYPES = {"integer", "number", "currency", "percent", "date", "boolean", "enum", "multi_enum", "url", "text"}
 _SCALE = {"k": 1_000, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
 _LOWER_BRANDS = {"dbt"}
+# extracted names trimmed to the product (the description's gloss stays in the description); None drops
+# a generic category that is not a product
+_LABEL_FIXES: dict[str, str | None] = {
+    "LibDib for three-tier ordering": "LibDib", "HIPAA for healthcare programmes": "HIPAA",
+    "FRISS for fraud": "FRISS", "PVsyst for utility-scale": "PVsyst", "ShiftWise/AMN for healthcare":
+    "ShiftWise / AMN", "ClassPass for spas": "ClassPass", "Shopify with compliance apps": "Shopify",
+    "ADMS/OMS from GE Vernova": "GE Vernova ADMS/OMS", "Aya vendor management": "Aya", "Pushpay app": "Pushpay",
+    "UM platforms": None, "KDS": None,
+}
 _GENERIC = {"other", "others", "etc", "custom", "in-house", "none", "e.g.", "eg", "and more"}
 
 
@@ -48,7 +57,9 @@ def _names(fragment: str) -> list[str]:
             name = name[0].upper() + name[1:]
         if not (name[0].isupper() or name[0].isdigit()):
             continue  # a lower-case phrase is prose, not a product or a named value
-        out.append(name)
+        fixed = _LABEL_FIXES.get(name, name)
+        if fixed is not None:
+            out.append(fixed)
     return out
 
 
