@@ -10,7 +10,7 @@ import csv
 import io
 from typing import Any
 
-from graph.exports.base import Export, ExportFile, ObjectType, PlannedField, json_bytes, planned_fields
+from graph.exports.base import Export, ExportFile, ObjectType, PlannedField, example_value, json_bytes, planned_fields
 from graph.schemas import Blueprint
 
 __all__ = ["IDENTITY_COLUMNS", "RESEARCH_METHODS", "expected_output", "export_clay"]
@@ -23,18 +23,21 @@ def expected_output(item: PlannedField) -> str:
     """The answer format a column expects, in words an agent follows."""
     point = item.point
     labels = ", ".join(o.label for o in point.options)
-    return {
-        "integer": f"A whole number{f' ({point.unit})' if point.unit else ''}, digits only, e.g. 1200.",
-        "number": f"A number in {point.unit}, e.g. 5.8." if point.unit else "A number, e.g. 5.8.",
-        "currency": f"A USD amount{f' ({point.unit})' if point.unit else ''} such as $62M or $14,300.",
-        "percent": "A percentage such as 38% or +9%.",
-        "date": "An ISO date, YYYY-MM-DD.",
-        "boolean": "Yes or No.",
-        "enum": f"Exactly one of: {labels}.",
-        "multi_enum": f"A comma-separated list of any of: {labels}.",
-        "url": "One http(s) URL.",
-        "text": "A short sentence; 'Not found' when the web says nothing.",
+    unit = f" ({point.unit})" if point.unit else ""
+    shape = {
+        "integer": f"A whole number{unit}, digits only",
+        "number": f"A number{unit}",
+        "currency": f"A USD amount{unit} such as $62M or $14,300",
+        "percent": "A percentage such as 38% or +9%",
+        "date": "An ISO date, YYYY-MM-DD",
+        "boolean": "Yes or No",
+        "enum": f"Exactly one of: {labels}",
+        "multi_enum": f"A comma-separated list of any of: {labels}",
+        "url": "One http(s) URL",
+        "text": "A short sentence",
     }[point.value_type]
+    example = f"; e.g. {point.example}" if example_value(point) is not None else ""
+    return f"{shape}{example}. 'Not found' when nothing reliable is found."
 
 
 def _is_research(item: PlannedField) -> bool:
