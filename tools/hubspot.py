@@ -36,6 +36,8 @@ PROVIDER = "hubspot"
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 #: Private apps may send 100 requests per 10 seconds; stay under it.
 RATE_PER_MIN = 500.0
+#: Inputs per batch request (HubSpot's batch endpoints take at most 100).
+BATCH_LIMIT = 100
 COMPARED = ("label", "type", "fieldType", "groupName")
 _CONFLICT = {"OBJECT_ALREADY_EXISTS", "CONFLICT"}
 _NAMED = re.compile(r"(?:named|name)\s+'([a-z][a-z0-9_]*)'", re.IGNORECASE)
@@ -150,27 +152,10 @@ class HubSpotClient:
         status, _ = await self._call("POST", f"/crm/v3/properties/{object_type}/groups", document["group"],
                                      accept=(201, 409))
         report.group = "created" if status == 201 else "exists"
-        if not inputs:
-            return report
-        status, body = await self._call("POST", f"/crm/v3/properties/{object_type}/batch/create",
-                                        {"inputs": inputs}, accept=(200, 201, 207, 400, 409))
         by_name = {str(p["name"]): p for p in inputs}
         existing: list[str] = []
-        if status == 409:  # HubSpot does not say which inputs exist: look at each one
-            await self._one_by_one(object_type, inputs, report, existing)
-        elif status == 400:
-            message = str(body.get("message") or "validation error")
-            for name in _error_names(body) or list(by_name):
-                report.failed[name] = message
-        else:
-            report.created += [str(r.get("name")) for r in body.get("results") or [] if r.get("name")]
-            for error in body.get("errors") or []:
-                conflict = str(error.get("category")) in _CONFLICT
-                for name in _error_names(error):
-                    if conflict:
-                        existing.append(name)
-                    else:
-                        report.failed[name] = str(error.get("message") or error.get("category") or "error")
+        for start in range(0, len(inputs), BATCH_LIMIT):
+            await self._batch(object_type, inputs[start : start + BATCH_LIMIT], report, existing)
         for name in existing:
             await self._compare(object_type, by_name.get(name, {"name": name}), report)
         return report
@@ -181,6 +166,26 @@ class HubSpotClient:
         return body if status == 200 else None
 
     # -- steps ----------------------------------------------------------------------------------
+
+    async def _batch(self, object_type: str, chunk: list[dict[str, Any]], report: ApplyReport,
+                     existing: list[str]) -> None:
+        status, body = await self._call("POST", f"/crm/v3/properties/{object_type}/batch/create",
+                                        {"inputs": chunk}, accept=(200, 201, 207, 400, 409))
+        if status == 409:  # HubSpot does not say which inputs exist: look at each one
+            await self._one_by_one(object_type, chunk, report, existing)
+        elif status == 400:
+            message = str(body.get("message") or "validation error")
+            for name in _error_names(body) or [str(p["name"]) for p in chunk]:
+                report.failed[name] = message
+        else:
+            report.created += [str(r.get("name")) for r in body.get("results") or [] if r.get("name")]
+            for error in body.get("errors") or []:
+                conflict = str(error.get("category")) in _CONFLICT
+                for name in _error_names(error):
+                    if conflict:
+                        existing.append(name)
+                    else:
+                        report.failed[name] = str(error.get("message") or error.get("category") or "error")
 
     async def _one_by_one(self, object_type: str, inputs: list[dict[str, Any]], report: ApplyReport,
                           existing: list[str]) -> None:

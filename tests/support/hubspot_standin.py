@@ -73,9 +73,14 @@ def _ok(status: int, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
 
 
 class HubSpotStandIn:
-    """The portal's state. ``properties`` seeds it: ``{object_type: {name: property}}``."""
+    """The portal's state. ``properties`` seeds it: ``{object_type: {name: property}}``.
 
-    def __init__(self, properties: dict[str, dict[str, dict[str, Any]]] | None = None) -> None:
+    ``strict_conflicts`` answers a whole batch 409 as soon as one input exists (creating nothing), the
+    stricter of the behaviours a client must handle, instead of a 207 for the mixed case."""
+
+    def __init__(self, properties: dict[str, dict[str, dict[str, Any]]] | None = None, *,
+                 strict_conflicts: bool = False) -> None:
+        self.strict_conflicts = strict_conflicts
         self.groups: dict[str, set[str]] = {"companies": {"companyinformation"}, "contacts": {"contactinformation"}}
         self.properties: dict[str, dict[str, dict[str, Any]]] = {"companies": {}, "contacts": {}}
         for object_type, props in (properties or {}).items():
@@ -164,6 +169,10 @@ class HubSpotStandIn:
         return stored
 
     def _batch_create(self, object_type: str, inputs: list[dict[str, Any]]) -> tuple[int, dict[str, str], bytes]:
+        if self.strict_conflicts:
+            taken = [p.get("name") for p in inputs if p.get("name") in self.properties[object_type]]
+            if taken:
+                return _error(409, "OBJECT_ALREADY_EXISTS", f"Property named '{taken[0]}' already exists.")
         results, errors = [], []
         for prop in inputs:
             problem = self._problem(object_type, prop)

@@ -22,6 +22,7 @@ from tests.support.hubspot_standin import (
     HubSpotRecording,
     HubSpotStandIn,
     hubspot_cassette,
+    serve_hubspot,
 )
 from tests.support.provider_standin import FakeClock, cassette_name
 from tests.support.sample_blueprint import small_blueprint
@@ -160,3 +161,24 @@ def test_compare_property_names_each_difference() -> None:
 def test_an_empty_token_is_refused() -> None:
     with pytest.raises(InvalidRequest):
         HubSpotClient(SecretStr("  "))
+
+
+async def test_large_documents_go_in_batches_and_a_mixed_409_is_resolved_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Live against the stand-in: batches of BATCH_LIMIT inputs; a batch HubSpot refuses whole with a 409
+    is resolved property by property (existing ones compared, missing ones created singly)."""
+    import tools.hubspot
+
+    monkeypatch.setattr(tools.hubspot, "BATCH_LIMIT", 2)
+    doc = document()
+    inputs = doc["batch_create"]["inputs"]
+    portal = HubSpotStandIn({"companies": {inputs[0]["name"]: inputs[0]}}, strict_conflicts=True)
+    with serve_hubspot(portal):
+        async with HubSpotClient(SecretStr(TOKEN), portal.url) as hs:
+            report = await hs.apply(doc)
+    batches = [r for r in portal.requests if r["path"].endswith("/batch/create")]
+    assert [len(r["json"]["inputs"]) for r in batches] == [2, 2, 1]
+    singles = [r["json"]["name"] for r in portal.requests if r["path"] == "/crm/v3/properties/companies"]
+    assert singles == [NAMES[1]]  # the one missing from the refused batch
+    assert report.same == NAMES[:1] and sorted(report.created) == sorted(NAMES[1:]) and report.ok
