@@ -60,6 +60,13 @@ async def _apply(document: dict[str, Any]) -> int:
 
 def run_export_cli(ref: str, fmt: str, object_type: str, out: Path | None, apply: bool, dry_run: bool) -> int:
     """Export (or plan / apply); returns the exit code. Raises BlueprintError for the CLI to report."""
+    try:
+        return _run(ref, fmt, object_type, out, apply, dry_run)
+    except OSError as exc:  # an --out that cannot be written (a file where a folder goes, no permission)
+        raise InvalidRequest(f"Cannot write the export: {exc.strerror or exc} ({exc.filename or out}).") from exc
+
+
+def _run(ref: str, fmt: str, object_type: str, out: Path | None, apply: bool, dry_run: bool) -> int:
     from tools.hubspot import plan_lines
 
     if (apply or dry_run) and fmt != "hubspot":

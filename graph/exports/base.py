@@ -69,8 +69,10 @@ class Export:
         return buffer.getvalue()
 
     def write(self, out: Path) -> list[Path]:
-        """Write to ``out``: the file itself for a one-file target, a directory for a tree."""
+        """Write to ``out``: the file itself for a one-file target (inside ``out`` when it is a folder),
+        a folder for a tree."""
         if not self.tree:
+            out = out / self.files[0].path if out.is_dir() else out
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(self.files[0].content)
             return [out]

@@ -93,6 +93,13 @@ def test_apply_creates_then_reports_same_and_never_prints_the_token(
     assert len(portal.properties["companies"]) == 5
 
 
+def test_an_out_folder_or_an_unwritable_out(bp_file: Path, tmp_path: Path) -> None:
+    code, _, _ = run("export", str(bp_file), "--to", "jsonschema", "--out", str(tmp_path))
+    assert code == 0 and (tmp_path / "schema.json").is_file()  # a folder: the file goes inside it
+    code, _, err = run("export", str(bp_file), "--to", "clay", "--out", str(bp_file / "x"))
+    assert code == 2 and "Cannot write the export" in err  # a file where a folder should go
+
+
 def test_apply_and_dry_run_are_for_hubspot_only(bp_file: Path) -> None:
     code, _, err = run("export", str(bp_file), "--to", "csv", "--apply")
     assert code == 2 and "hubspot only" in err
