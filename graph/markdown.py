@@ -7,9 +7,9 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from graph.schemas import Blueprint, Section
+    from graph.schemas import Blueprint, DataPoint, Section
 
-__all__ = ["render_markdown"]
+__all__ = ["render_markdown", "typed"]
 
 _PRIORITY = {"must": "**must**", "should": "should", "nice": "nice"}
 
@@ -45,14 +45,26 @@ def _size(band: dict[str, int | None]) -> str:
     return f"up to {hi:,} employees" if hi else "—"
 
 
+def typed(dp: DataPoint, max_options: int = 8) -> str:
+    """The data point's value type as a reader wants it: ``currency (per year)``, ``one of: A · B · C``."""
+    unit = f" ({dp.unit})" if dp.unit else ""
+    if dp.value_type in {"enum", "multi_enum"} and dp.options:
+        labels = [o.label for o in dp.options]
+        more = f" · +{len(labels) - max_options} more" if len(labels) > max_options else ""
+        kind = "one of" if dp.value_type == "enum" else "any of"
+        return f"{kind}: {' · '.join(labels[:max_options])}{more}"
+    return f"{dp.value_type}{unit}"
+
+
 def _section(title: str, section: Section) -> list[str]:
     lines = [f"## {title}", ""]
     if not section.data_points:
         return [*lines, "_No data points selected._", ""]
-    lines += ["| Priority | Data point | Why | Sources | Example |", "|---|---|---|---|---|"]
+    lines += ["| Priority | Data point | Type | Why | Sources | Example |", "|---|---|---|---|---|---|"]
     for dp in section.data_points:
         lines.append(f"| {_PRIORITY[dp.priority]} | **{_cell(dp.name)}** — {_cell(dp.description)} | "
-                     f"{_cell(dp.why)} | {_cell(', '.join(dp.source_ids))} | {_cell(dp.example)} |")
+                     f"{_cell(typed(dp))} | {_cell(dp.why)} | {_cell(', '.join(dict.fromkeys(dp.source_ids)))} | "
+                     f"{_cell(dp.example)} |")
     return [*lines, ""]
 
 

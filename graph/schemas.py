@@ -7,12 +7,15 @@ so their field descriptions are written for a reader and for a model alike.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tools.urls import canonical_url
+
+if TYPE_CHECKING:
+    from graph.exports import Export
 
 __all__ = [
     "ICP",
@@ -50,6 +53,9 @@ ValueType = Literal[
     "integer", "number", "currency", "percent", "date", "boolean", "enum", "multi_enum", "url", "text"
 ]
 VALUE_TYPES: frozenset[str] = frozenset(ValueType.__args__)  # type: ignore[attr-defined]
+# value types of blueprints written before the closed set (cached runs, saved files) and loose LLM answers
+LEGACY_VALUE_TYPES = {"string": "text", "list": "text", "list[string]": "text", "range": "text",
+                      "currency_usd": "currency", "float": "number", "int": "integer", "bool": "boolean"}
 
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 
@@ -295,6 +301,11 @@ class DataPoint(BaseModel):
     evidence: str | None = None
     origin: Literal["catalog", "llm", "custom"] = "catalog"
 
+    @field_validator("value_type", mode="before")
+    @classmethod
+    def _legacy_type(cls, value: object) -> object:
+        return LEGACY_VALUE_TYPES.get(value, value) if isinstance(value, str) else value
+
 
 class Section(BaseModel):
     data_points: list[DataPoint] = Field(default_factory=list)
@@ -377,6 +388,12 @@ class Blueprint(BaseModel):
         from graph.markdown import render_markdown
 
         return render_markdown(self)
+
+    def export(self, fmt: str, *, object_type: str = "companies") -> Export:
+        """This blueprint compiled for ``fmt``: hubspot, salesforce, jsonschema, clay or csv."""
+        from graph.exports import export_blueprint
+
+        return export_blueprint(self, fmt, object_type=object_type)
 
     def _repr_markdown_(self) -> str:  # Jupyter rich display
         return self.to_markdown()

@@ -149,6 +149,11 @@ class Settings(BaseSettings):
                     values.append(item.get_secret_value())
         return values
 
+    # HubSpot (``blueprint export … --to hubspot --apply``): a private app token; the base URL points it
+    # at a proxy or a stand-in, as APOLLO_BASE_URL does
+    hubspot_access_token: SecretStr | None = Field(default=None, validation_alias="HUBSPOT_ACCESS_TOKEN")
+    hubspot_base_url: str = Field(default="https://api.hubapi.com", validation_alias="HUBSPOT_BASE_URL")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -6,8 +6,10 @@ example keeps the ones it mentions), open-ended lists → text. Everything judge
 options, units, dates, booleans, the numeric points that are really composite) lives in
 ``value_type_choices.yaml`` next to this script and wins over the mechanical rule.
 
-Run once from the repository root on the packs of the old value set: ``python
-scripts/migrate_value_types.py``. The packs are edited line by line so comments and layout survive.
+Run from the repository root: ``python scripts/migrate_value_types.py``. Points already in the new set
+whose example reads as their type are left alone, so it is safe to run again, e.g. on a pack written
+against the old set (an old ``enum`` then needs its options in the choices file). The packs are edited
+line by line so comments and layout survive.
 """
 
 from __future__ import annotations
@@ -16,18 +18,28 @@ import json
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from graph.values import option_value
+from graph.values import option_value, parse_value
 
 PACKS = Path("graph/knowledge/data/packs")
 CHOICES = Path(__file__).with_name("value_type_choices.yaml")
 NEW_TYPES = {"integer", "number", "currency", "percent", "date", "boolean", "enum", "multi_enum", "url", "text"}
 _SCALE = {"k": 1_000, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
 _LOWER_BRANDS = {"dbt"}
+# extracted names trimmed to the product (the description's gloss stays in the description); None drops
+# a generic category that is not a product
+_LABEL_FIXES: dict[str, str | None] = {
+    "LibDib for three-tier ordering": "LibDib", "HIPAA for healthcare programmes": "HIPAA",
+    "FRISS for fraud": "FRISS", "PVsyst for utility-scale": "PVsyst", "ShiftWise/AMN for healthcare":
+    "ShiftWise / AMN", "ClassPass for spas": "ClassPass", "Shopify with compliance apps": "Shopify",
+    "ADMS/OMS from GE Vernova": "GE Vernova ADMS/OMS", "Aya vendor management": "Aya", "Pushpay app": "Pushpay",
+    "UM platforms": None, "KDS": None,
+}
 _GENERIC = {"other", "others", "etc", "custom", "in-house", "none", "e.g.", "eg", "and more"}
 
 
@@ -48,7 +60,9 @@ def _names(fragment: str) -> list[str]:
             name = name[0].upper() + name[1:]
         if not (name[0].isupper() or name[0].isdigit()):
             continue  # a lower-case phrase is prose, not a product or a named value
-        out.append(name)
+        fixed = _LABEL_FIXES.get(name, name)
+        if fixed is not None:
+            out.append(fixed)
     return out
 
 
@@ -123,6 +137,18 @@ def convert(dp: dict[str, Any], choices: dict[str, Any]) -> dict[str, Any]:
     raise SystemExit(f"{key}: value_type {vt} needs a hand-made choice in {CHOICES.name}")
 
 
+def migrated(dp: dict[str, Any]) -> bool:
+    """True when ``dp`` is already typed in the new set: a new value type its example reads as."""
+    if dp.get("value_type") not in NEW_TYPES:
+        return False
+    options = [SimpleNamespace(**o) for o in dp.get("options") or []]
+    try:
+        parse_value(dp["value_type"], str(dp["example"]), options)
+    except ValueError:
+        return False
+    return True
+
+
 def _quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
@@ -151,6 +177,10 @@ def migrate_file(path: Path, choices: dict[str, Any]) -> int:
             key = m.group(1)
         if key in by_key and line.startswith("    value_type:"):
             dp = by_key[key]
+            if migrated(dp) and key not in choices:
+                out.append(line)
+                i += 1
+                continue
             new = convert(dp, choices)
             out += _lines(new)
             by_key[key] = {**dp, "_new_example": new["example"]}
@@ -174,7 +204,7 @@ def main() -> int:
     total = 0
     for path in sorted(PACKS.glob("*.yaml")):
         total += migrate_file(path, choices)
-    print(f"migrated {total} data points")
+    print(f"wrote the type of {total} data points (the rest were already typed)")
     return 0
 
 

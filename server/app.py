@@ -28,6 +28,7 @@ from server.errors import install_error_handlers
 from server.logging import configure_logging
 from server.middleware import RequestContextMiddleware
 from server.routes import api_router, health_router
+from server.routes_exports import exports_router
 
 __all__ = ["create_app"]
 
@@ -110,4 +111,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(exports_router)
     return app

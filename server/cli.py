@@ -257,6 +257,28 @@ def evaluate(
                                   skip_missing=skip_missing))
 
 
+@app.command("export", cls=_PlainHelp)
+def export_blueprint(
+    blueprint: Annotated[str, typer.Argument(help="A blueprint JSON file (from `generate`) or a cached id bp_…")],
+    to: Annotated[Literal["hubspot", "salesforce", "jsonschema", "clay", "csv"], typer.Option(
+        "--to", help="Target: hubspot/jsonschema (JSON), csv, salesforce/clay (a folder; --out x.zip zips it).")],
+    object_type: Annotated[Literal["companies", "contacts"], typer.Option(
+        "--object", help="Records the fields go on (Salesforce: Account / Contact).")] = "companies",
+    out: Annotated[Path | None, typer.Option(help="File (or folder) to write; stdout for one-file targets.")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="hubspot: create the fields in the portal of "
+                                        "HUBSPOT_ACCESS_TOKEN (existing ones are compared, never changed).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="hubspot: print what --apply would do.")] = False,
+) -> None:
+    """Compile BLUEPRINT into the fields of a CRM or enrichment tool (and, for HubSpot, create them)."""
+    from server.export_command import run_export_cli
+
+    try:
+        code = run_export_cli(blueprint, to, object_type, out, apply, dry_run)
+    except (BlueprintError, ValidationError) as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
 @cache_app.command("stats", cls=_PlainHelp)
 def cache_stats() -> None:
     """Show where the cache is and what it holds."""

@@ -19,8 +19,19 @@ from graph.engine.llm_models import AnalysisDraft, DraftSource, SectionDraft
 from graph.engine.select import Candidate, spec_fields
 from graph.engine.text import contains_words, normalize
 from graph.knowledge import KnowledgeBase
-from graph.schemas import ICP, VALUE_TYPES, Company, DataPoint, Evidence, ResolvedICP, Section, Warning
+from graph.schemas import (
+    ICP,
+    LEGACY_VALUE_TYPES,
+    VALUE_TYPES,
+    Company,
+    DataPoint,
+    Evidence,
+    ResolvedICP,
+    Section,
+    Warning,
+)
 from graph.state import MarketSignals, Scored
+from graph.values import parse_value
 from tools.site import SiteSnapshot
 
 __all__ = [
@@ -39,6 +50,19 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
 # an invented point has no options, so it cannot be an enum: it keeps its type only when that needs none
 _FREE_TYPES = VALUE_TYPES - {"enum", "multi_enum"}
 _QUOTES = "\"'“”‘’…. "
+
+
+def _free_type(value_type: str, example: str) -> str:
+    """An invented point's type: one that needs no options, and that its example reads as (else text), so
+    its exports get a value of the type they declare."""
+    wanted = LEGACY_VALUE_TYPES.get(value_type.strip().lower(), value_type.strip().lower())
+    if wanted not in _FREE_TYPES:
+        return "text"
+    try:
+        parse_value(wanted, example)
+    except ValueError:
+        return "text"
+    return wanted
 
 
 def neutralize(text: str) -> str:
@@ -159,7 +183,7 @@ def ground_section(
             out.append(DataPoint(
                 key=key, name=dp.name.strip()[:120], description=dp.description.strip()[:400],
                 why=why or dp.description.strip()[:400], priority=dp.priority,
-                value_type=dp.value_type if dp.value_type in _FREE_TYPES else "text",  # type: ignore[arg-type]
+                value_type=_free_type(dp.value_type, dp.example),  # type: ignore[arg-type]
                 example=dp.example.strip()[:200], source_ids=source_ids, source_fields=source_fields,
                 evidence=evidence, origin="llm"))
         seen.add(key)

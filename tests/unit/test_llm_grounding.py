@@ -130,3 +130,13 @@ def test_icp_suggestion_never_overrides_what_the_user_provided() -> None:
     assert merged.buyer_titles == ["Practice owner"] and merged.technologies == ["Dentrix"]
     assert set(merged.inferred_fields) == {"buyer_titles", "technologies"}
     assert merged.source == "provided"
+
+
+def test_an_invented_point_keeps_a_type_only_when_its_example_reads_as_it() -> None:
+    from graph.engine.llm_grounding import _free_type
+
+    assert _free_type("integer", "340") == "integer"
+    assert _free_type("currency_usd", "$62M") == "currency"  # an old name is understood
+    assert _free_type("integer", "about 340") == "text"      # an example of another type: text
+    assert _free_type("enum", "Shopify") == "text"           # no options: no picklist
+    assert _free_type("string", "anything") == "text"
