@@ -12,11 +12,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from graph.engine.cues import score_cues
+from graph.engine.semantic import (
+    SEMANTIC_WEIGHT,
+    combine,
+    load_embedder,
+    relative,
+    semantic_index,
+    site_similarity,
+)
 from graph.engine.text import Zone, matcher_for, snippet_around
 from graph.knowledge import KnowledgeBase
 from graph.schemas import Company, Evidence
 from graph.state import MarketSignals, Scored
-from tools.site import SiteSnapshot
+from tools.site import Page, SiteSnapshot
 
 __all__ = ["SellerAnalysis", "analyze_seller", "site_zones"]
 
@@ -76,6 +84,23 @@ class SellerAnalysis:
     company: Company
     market: MarketSignals
     zones: list[Zone]
+    # page-relative semantic closeness (1.0 = the closest market) of each vertical and category
+    closeness: tuple[dict[str, float], dict[str, float]] = ({}, {})
+
+    def certain(self, agree: float = 0.5) -> MarketSignals:
+        """The markets both signals support: cue evidence and a semantic closeness of at least ``agree``.
+
+        When the signals are weak, only these may shape the blueprint; the rest are candidates to show,
+        not markets whose must-haves to print."""
+        verticals, categories = self.closeness
+        return self.market.model_copy(update={
+            "verticals": [s for s in self.market.verticals if verticals.get(s.id, 0.0) >= agree and _cued(s)],
+            "categories": [s for s in self.market.categories if categories.get(s.id, 0.0) >= agree and _cued(s)],
+        })
+
+
+def _cued(s: Scored) -> bool:
+    return not (s.evidence and s.evidence[0].startswith("semantic:"))
 
 
 def site_zones(site: SiteSnapshot) -> list[Zone]:
@@ -132,6 +157,7 @@ def _partner_buyers(verticals: list[Scored], zones: Sequence[Zone], kb: Knowledg
     return sorted([lifted, *others], key=lambda s: s.score, reverse=True)
 
 
+WEAK_CUES = 0.3
 OWN_INDUSTRY_SCALE = 0.1  # what is left of the seller's own industry as a buyer market
 KIND_LEAD = 0.5  # a category within this share of the best one speaks for the seller's kind too
 
@@ -156,6 +182,24 @@ def _not_own_industry(verticals: list[Scored], own: frozenset[str]) -> list[Scor
     return sorted(out, key=lambda s: s.score, reverse=True)
 
 
+def _semantic(zones: Sequence[Zone], kb: KnowledgeBase) -> tuple[dict[str, float], dict[str, float]]:
+    """How close the seller's own words are to each vertical and category ({} when the model is off)."""
+    embedder = load_embedder()
+    if embedder is None:
+        return {}, {}
+    return site_similarity(semantic_index(kb, embedder), embedder, zones)
+
+
+def _with_semantic(scored: list[Scored], sims: dict[str, float]) -> list[Scored]:
+    """Semantic closeness joins the ranking where the cue words are weak (best cue score under
+    WEAK_CUES): there keyword routing is least reliable, and a page that plainly describes a market in
+    words the cues lack still lands in it. Where cues are strong they decide alone: on the dev pages a
+    blend everywhere moved the top market right on 2 pages but cost more blueprint quality than it gave."""
+    if scored and scored[0].score >= WEAK_CUES:
+        return scored
+    return combine(scored, sims, SEMANTIC_WEIGHT)
+
+
 def _segment(zones: Sequence[Zone]) -> str | None:
     """The size segment the seller names most (title and headings count more), if it names one clearly."""
     masses = {name: _count_any(zones, cues)[0] for name, cues in SEGMENT_CUES.items()}
@@ -177,9 +221,11 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     zones = [*site_zones(site), *extra_zones]
     # what the seller SELLS is read from its own copy: the tools it integrates with and the customers it
     # shows say who it sells to, not what it is (a vet PMS that syncs with QuickBooks is no accounting tool)
-    categories = score_cues(kb.categories.values(), [z for z in zones if z.name not in NOT_CATEGORY_ZONES])
+    sem_verticals, sem_categories = _semantic(zones, kb)
+    categories = _with_semantic(
+        score_cues(kb.categories.values(), [z for z in zones if z.name not in NOT_CATEGORY_ZONES]), sem_categories)
     own = _own_industry(categories, kb)
-    verticals = _not_own_industry(score_cues(kb.verticals.values(), zones), own)
+    verticals = _not_own_industry(_with_semantic(score_cues(kb.verticals.values(), zones), sem_verticals), own)
 
     channel_mass, channel_phrase = _count_any(zones, CHANNEL_CUES)
     horizontal_mass, horizontal_phrase = _count_any(zones, HORIZONTAL_CUES)
@@ -213,7 +259,8 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
         motions.add("enterprise")
     market = MarketSignals(categories=categories[:5], verticals=verticals[:8], motions=sorted(motions),
                            horizontal=horizontal, segment=segment)
-    return SellerAnalysis(company=company, market=market, zones=zones)
+    return SellerAnalysis(company=company, market=market, zones=zones,
+                          closeness=(relative(sem_verticals), relative(sem_categories)))
 
 
 def _describe(
@@ -245,7 +292,7 @@ def _describe(
     return Company(
         name=_company_name(site),
         domain=site.domain,
-        summary=(home.meta_description or (home.headings[0] if home.headings else "")) if home else "",
+        summary=_summary(home) if home else "",
         offering=category.name if category else "",
         category=category.name if category else "",
         category_id=category.id if category else None,
@@ -261,6 +308,27 @@ def _describe(
         geographies=geographies,
         evidence=evidence,
     )
+
+
+# Page chrome that extractors keep as headings: never a summary of what the seller does.
+CHROME = re.compile(
+    r"^(skip to|table of contents|key takeaways|did this answer|was this (article|page|answer) helpful|"
+    r"related (articles|posts)|step summary|published on|last updated|industry resources|menu\b|search\b|"
+    r"sign in|log in|contact us|share this|in this article|on this page|frequently asked|faqs?\b|cookie)",
+    re.I)
+
+
+def _summary(page: Page) -> str:
+    """What the seller does, in its own words: the meta description, else the title's lead, else the
+    first heading that reads as a statement (three words or more, not page chrome or a question)."""
+    if page.meta_description.strip():
+        return page.meta_description.strip()
+    lead = re.split(r"\s[|\-–—:·]\s", page.title)[0].strip() if page.title else ""
+    for text in (*page.headings, lead):
+        text = text.strip()
+        if len(text.split()) >= 3 and not CHROME.match(text) and not text.endswith("?"):
+            return text
+    return lead
 
 
 def _short(text: str, limit: int = 120) -> str:
