@@ -26,7 +26,7 @@ from graph.schemas import Company, Evidence
 from graph.state import MarketSignals, Scored
 from tools.site import Page, SiteSnapshot
 
-__all__ = ["SellerAnalysis", "analyze_seller", "site_zones"]
+__all__ = ["SellerAnalysis", "analyze_seller", "cued_only", "site_zones"]
 
 # How much a hit counts depending on where it is on the site.
 ZONE_WEIGHTS = {"title": 3.0, "headings": 2.0, "body": 1.0, "integrations": 1.5, "customers": 1.2, "provider": 1.5}
@@ -97,6 +97,13 @@ class SellerAnalysis:
             "verticals": [s for s in self.market.verticals if verticals.get(s.id, 0.0) >= agree and _cued(s)],
             "categories": [s for s in self.market.categories if categories.get(s.id, 0.0) >= agree and _cued(s)],
         })
+
+
+def cued_only(market: MarketSignals) -> MarketSignals:
+    """The markets some cue word found: a market only the embedding suggested is a candidate to show
+    (low_confidence details), never a market to write must-haves for."""
+    return market.model_copy(update={"verticals": [s for s in market.verticals if _cued(s)],
+                                     "categories": [s for s in market.categories if _cued(s)]})
 
 
 def _cued(s: Scored) -> bool:

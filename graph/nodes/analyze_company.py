@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from graph.engine.analysis import analyze_seller
+from graph.engine.analysis import analyze_seller, cued_only
 from graph.engine.text import Zone
 from graph.knowledge import KnowledgeBase
 from graph.nodes._common import knowledge, request_of
@@ -71,11 +71,13 @@ async def analyze_company(state: BlueprintState, runtime: Runtime[Context]) -> d
     else:
         analysis = analyze_seller(site, kb, provider_zones(state.get("provider_evidence") or {}))
         company, market = analysis.company, analysis.market
-        candidates = market
+        candidates, market = market, cued_only(market)
+        if market != candidates:  # the company names only markets some cue word supports
+            company = _only_certain(company, market, kb)
         strongest = max([s.score for s in [*market.categories[:1], *market.verticals[:1]]] or [0.0])
         # a page of real copy whose words match some market, however weakly, gets a blueprint on what is
         # certain (low_confidence, with the candidates); only an empty or wordless one is refused
-        says_something = site.word_count() >= RESCUE_WORDS and bool(market.categories or market.verticals)
+        says_something = site.word_count() >= RESCUE_WORDS and bool(candidates.categories or candidates.verticals)
         if not has_icp and (site.word_count() < MIN_WORDS or (strongest < MIN_SIGNAL and not says_something)):
             raise InsufficientInformation(
                 f"{request.website} says too little to infer who the seller sells to "
