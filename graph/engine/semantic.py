@@ -26,8 +26,8 @@ from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import ProductCategory, Vertical
 from graph.state import Scored
 
-__all__ = ["SEMANTIC_WEIGHT", "Embedder", "SemanticIndex", "blend", "combine", "load_embedder", "query_zones",
-           "semantic_index", "site_similarity"]
+__all__ = ["MAP_FIT", "SEMANTIC_WEIGHT", "Embedder", "SemanticIndex", "blend", "combine", "load_embedder",
+           "nearest_markets", "query_zones", "semantic_index", "site_similarity"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,10 @@ CUES_PER_MARKET = 12
 # calibrated on the real-world dev pages (evals/realworld/routing_probe.py): top-1 buyer market accepted
 # 28 -> 30 of 41, seller kind 37 -> 39 of 41 against cues alone; 0.2 and 0.5 did less
 SEMANTIC_WEIGHT = 0.35
-SEMANTIC_ONLY_SCALE = 0.1  # when no cue matched at all, a semantic-only market's score tops out here
+SEMANTIC_ONLY_SCALE = 0.1
+# cosine at which a market named in words (an LLM's "dental laboratories") is the catalog's market: exact
+# names score 0.7-0.9, near neighbours 0.5-0.6, markets the catalog lacks stay under ~0.45
+MAP_FIT = 0.5  # when no cue matched at all, a semantic-only market's score tops out here
 
 
 class Embedder(Protocol):
@@ -194,3 +197,16 @@ def combine(scored: list[Scored], sims: dict[str, float], weight: float, *, floo
         evidence = by_id[mid].evidence if mid in by_id else [f"semantic: {closeness:.2f}"]
         out.append(Scored(id=mid, score=round((1 - weight) * cue + weight * sem, 4), evidence=evidence))
     return sorted(out, key=lambda s: (-s.score, s.id))
+
+
+def nearest_markets(index: SemanticIndex, embedder: Embedder, phrases: Sequence[str]
+                    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """For each phrase, the closest vertical and the closest category with their cosines (phrase order)."""
+    texts = [p.replace("_", " ").strip() for p in phrases if p.strip()]
+    if not texts:
+        return [], []
+    vectors = embedder.embed(texts)
+    v_sims, c_sims = vectors @ index.verticals.T, vectors @ index.categories.T
+    verticals = [(index.vertical_ids[int(row.argmax())], float(row.max())) for row in v_sims]
+    categories = [(index.category_ids[int(row.argmax())], float(row.max())) for row in c_sims]
+    return verticals, categories
