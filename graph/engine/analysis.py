@@ -228,11 +228,14 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     zones = [*site_zones(site), *extra_zones]
     # what the seller SELLS is read from its own copy: the tools it integrates with and the customers it
     # shows say who it sells to, not what it is (a vet PMS that syncs with QuickBooks is no accounting tool)
-    sem_verticals, sem_categories = _semantic(zones, kb)
-    categories = _with_semantic(
-        score_cues(kb.categories.values(), [z for z in zones if z.name not in NOT_CATEGORY_ZONES]), sem_categories)
+    cue_categories = score_cues(kb.categories.values(), [z for z in zones if z.name not in NOT_CATEGORY_ZONES])
+    cue_verticals = score_cues(kb.verticals.values(), zones)
+    # the embedding is only consulted where the cues are weak: strong pages never load the model
+    weak = any(not s or s[0].score < WEAK_CUES for s in (cue_categories, cue_verticals))
+    sem_verticals, sem_categories = _semantic(zones, kb) if weak else ({}, {})
+    categories = _with_semantic(cue_categories, sem_categories)
     own = _own_industry(categories, kb)
-    verticals = _not_own_industry(_with_semantic(score_cues(kb.verticals.values(), zones), sem_verticals), own)
+    verticals = _not_own_industry(_with_semantic(cue_verticals, sem_verticals), own)
 
     channel_mass, channel_phrase = _count_any(zones, CHANNEL_CUES)
     horizontal_mass, horizontal_phrase = _count_any(zones, HORIZONTAL_CUES)
