@@ -170,12 +170,17 @@ KIND_LEAD = 0.5  # a category within this share of the best one speaks for the s
 
 
 def _own_industry(categories: list[Scored], kb: KnowledgeBase) -> frozenset[str]:
-    """The verticals that are the seller's own industry, by the kinds of its leading categories."""
+    """The verticals that are not the seller's buyers, by its leading categories: its own industry, and,
+    for a kind that sells only to some markets (a components maker to OEMs), every other market (the
+    sectors such a page names are its buyers' end markets)."""
     top = categories[0].score if categories else 0.0
     own: set[str] = set()
     for s in categories[:2]:
         if s.score >= KIND_LEAD * top:
             own.update(kb.categories[s.id].own_verticals)
+    lead = kb.categories[categories[0].id] if categories else None
+    if lead is not None and lead.buyer_verticals:
+        own.update(v for v in kb.verticals if v not in lead.buyer_verticals)
     return frozenset(own)
 
 

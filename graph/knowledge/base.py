@@ -72,7 +72,8 @@ class KnowledgeBase:
                 problems.append(f"vertical {vertical.id}: unknown parent {vertical.parent!r}")
         for category in self.categories.values():
             problems += [f"category {category.id}: unknown vertical {v!r}"
-                         for v in [*category.typical_verticals, *category.own_verticals] if v not in self.verticals]
+                         for v in [*category.typical_verticals, *category.own_verticals, *category.buyer_verticals]
+                         if v not in self.verticals]
         for source in self.sources.values():
             problems += [f"source {source.id}: unknown vertical {v!r}" for v in source.verticals
                          if v not in self.verticals]
