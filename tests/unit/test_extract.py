@@ -187,3 +187,13 @@ def test_same_site() -> None:
     assert same_site("https://shop.acme.co.uk/", "https://acme.co.uk/")
     assert not same_site("https://acme.com/", "https://acme.co.uk/")
     assert not same_site("https://acme.com/", "https://notacme.com/")
+
+
+def test_breadcrumbs_and_skip_links_are_not_page_text() -> None:
+    html = ("<html><body><a class='skip-link' href='#main'>Skip to main content</a>"
+            "<nav aria-label='Breadcrumb' class='breadcrumbs'><a href='/'>Home</a> / <a href='/payments'>Payments</a>"
+            "</nav><ol class='breadcrumb'><li>Help</li><li>Billing</li></ol>"
+            "<main><h1>Scheduling for dental practices</h1><p>Book patients online.</p></main></body></html>")
+    page = extract_page(html, "https://seller.example/", "home")
+    assert "Skip to main content" not in page.text and "Billing" not in page.text
+    assert "Book patients online." in page.text
