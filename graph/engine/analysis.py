@@ -135,6 +135,15 @@ def _evidence_snippet(zones: Sequence[Zone], phrase: str) -> tuple[str, str]:
     return "", ""
 
 
+def _quote(zones: Sequence[Zone], scored: Scored) -> tuple[str, str]:
+    """The first quote on the site around one of the cue phrases that scored this market."""
+    for phrase in scored.evidence:
+        snippet, source = _evidence_snippet(zones, phrase)
+        if snippet:
+            return snippet, source
+    return "", ""
+
+
 def _count_any(zones: Sequence[Zone], phrases: tuple[str, ...]) -> tuple[float, str]:
     matcher = matcher_for(phrases)
     mass, best = 0.0, ""
@@ -289,14 +298,18 @@ def _describe(
     home = site.home
     category = kb.categories[categories[0].id] if categories else None
     evidence: list[Evidence] = []
+    # a claim is shown only with a quote that holds one of the words that made it (a market lifted as the
+    # partners' or suggested only by meaning has no such quote: it stays in the scores, not the evidence)
     for s in categories[:2]:
-        snippet, source = _evidence_snippet(zones, s.evidence[0]) if s.evidence else ("", "")
-        evidence.append(Evidence(claim=f"sells: {kb.categories[s.id].name}", snippet=snippet, source=source,
-                                 confidence=s.score))
+        snippet, source = _quote(zones, s)
+        if snippet:
+            evidence.append(Evidence(claim=f"sells: {kb.categories[s.id].name}", snippet=snippet, source=source,
+                                     confidence=s.score))
     for s in verticals[:3]:
-        snippet, source = _evidence_snippet(zones, s.evidence[0]) if s.evidence else ("", "")
-        evidence.append(Evidence(claim=f"sells to: {kb.verticals[s.id].name}", snippet=snippet, source=source,
-                                 confidence=s.score))
+        snippet, source = _quote(zones, s)
+        if snippet:
+            evidence.append(Evidence(claim=f"sells to: {kb.verticals[s.id].name}", snippet=snippet, source=source,
+                                     confidence=s.score))
     integrations = _unique(i for p in site.pages for i in p.integrations)
     customers = _unique(c for p in site.pages for c in p.customers)
     size_hints = _unique(m.group(0) for z in zones if z.name in {"body", "headings", "title"}

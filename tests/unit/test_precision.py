@@ -18,7 +18,7 @@ from graph.engine.icp import resolve_icp
 from graph.engine.select import INTEGRATION_KEY, select_section, seller_categories
 from graph.engine.text import normalize
 from graph.knowledge import KnowledgeBase, load_knowledge
-from graph.schemas import DataPoint
+from graph.schemas import Company, DataPoint
 from graph.state import MarketSignals
 from tools.extract import extract_page
 from tools.site import SiteSnapshot
@@ -41,7 +41,7 @@ CASES = _cases()
 
 
 @cache
-def _run(site_file: Path, url: str) -> tuple[SiteSnapshot, MarketSignals, dict[str, list[DataPoint]], str]:
+def _run(site_file: Path, url: str) -> tuple[SiteSnapshot, MarketSignals, dict[str, list[DataPoint]], Company]:
     kb = load_knowledge()
     url = url or "https://seller.example/"
     page = extract_page(site_file.read_text(encoding="utf-8"), url, kind="home")
@@ -50,7 +50,7 @@ def _run(site_file: Path, url: str) -> tuple[SiteSnapshot, MarketSignals, dict[s
     resolved, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
     zones = site_zones(site)
     sections = {s: select_section(s, kb, analysis.company, targeting, zones, resolved, 10) for s in SECTIONS}
-    return site, targeting, sections, analysis.company.summary
+    return site, targeting, sections, analysis.company
 
 
 def _claimed(key: str, kb: KnowledgeBase, targeting: MarketSignals) -> bool:
@@ -83,14 +83,20 @@ def test_must_and_should_items_belong_to_a_targeted_market(case_id: str, site_fi
 @pytest.mark.parametrize(("case_id", "site_file", "url"), CASES, ids=[c[0] for c in CASES])
 def test_evidence_quotes_contain_the_words_that_support_them(case_id: str, site_file: Path, url: str) -> None:
     kb = load_knowledge()
-    _, _, sections, summary = _run(site_file, url)
+    _, _, sections, company = _run(site_file, url)
     for dps in sections.values():
         for dp in dps:
             if dp.evidence is None or dp.key == INTEGRATION_KEY:
                 continue
             quote = normalize(dp.evidence)
             assert any(normalize(p) in quote for p in kb.data_points[dp.key].signals), (case_id, dp.key, dp.evidence)
-    assert not CHROME.match(summary), (case_id, summary)
+    assert not CHROME.match(company.summary), (case_id, company.summary)
+    names = {**{v.name: v for v in kb.verticals.values()}, **{c.name: c for c in kb.categories.values()}}
+    for ev in company.evidence:
+        if ev.claim.startswith(("sells: ", "sells to: ")):
+            market = names[ev.claim.split(": ", 1)[1]]
+            quote = normalize(ev.snippet)
+            assert any(normalize(c.phrase) in quote for c in market.cues), (case_id, ev.claim, ev.snippet)
 
 
 def test_summary_skips_navigation_and_glossary_chrome() -> None:
