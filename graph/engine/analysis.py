@@ -251,7 +251,10 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     own = _own_industry(categories, kb)
     verticals = _not_own_industry(_with_semantic(cue_verticals, sem_verticals), own)
 
-    channel_mass, channel_phrase = _count_any(zones, CHANNEL_CUES)
+    # "managed service providers" on an MSP's own page names the seller, not a channel it sells through
+    own_names = {p for v in own for p in PARTNER_VERTICALS.get(v, ())}
+    channel_mass, channel_phrase = _count_any(
+        zones, tuple(c for c in CHANNEL_CUES if not any(re.search(rf"\b{re.escape(n)}\b", c) for n in own_names)))
     horizontal_mass, horizontal_phrase = _count_any(zones, HORIZONTAL_CUES)
     top_category = kb.categories[categories[0].id] if categories else None
     horizontal = bool(top_category and top_category.horizontal) or horizontal_mass >= 3.0
@@ -264,7 +267,7 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     if channel_mass >= 2.0:
         motions.add("channel")
 
-    company = _describe(site, kb, categories, verticals, zones, channel_mass >= 2.0)
+    company = _describe(site, kb, categories, [v for v in verticals if v.id not in own], zones, channel_mass >= 2.0)
     if channel_phrase:
         snippet, source = _evidence_snippet(zones, channel_phrase)
         if snippet:

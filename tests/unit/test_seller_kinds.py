@@ -67,6 +67,9 @@ def test_an_msp_sells_to_small_businesses_not_to_msps(kb: KnowledgeBase) -> None
     analysis = analyze_seller(MSP, kb)
     assert analysis.company.category_id == "managed_it_services"
     assert analysis.company.seller_kind == "it_services"
+    # "why managed service providers exist" names the seller: no channel, no claim that it sells to MSPs
+    assert analysis.company.channel == "direct" and "channel" not in analysis.market.motions
+    assert not [e for e in analysis.company.evidence if "Managed service providers" in e.claim]
     _, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
     assert targeting.verticals[0].id != "msps_it_services"
     chosen = [dp.key for s in ("firmographic", "technographic")
