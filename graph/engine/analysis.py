@@ -262,7 +262,7 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     motions: set[str] = set()
     for s in categories[:2]:
         motions.update(kb.categories[s.id].motions)
-    for s in verticals[:2]:
+    for s in [v for v in verticals if v.id not in own][:2]:
         motions.update(kb.verticals[s.id].motions)
     if channel_mass >= 2.0:
         motions.add("channel")
