@@ -12,21 +12,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from graph.engine.cues import score_cues
-from graph.engine.semantic import (
-    SEMANTIC_WEIGHT,
-    combine,
-    load_embedder,
-    relative,
-    semantic_index,
-    site_similarity,
+from graph.engine.routing import (
+    WEAK_CUES,
+    cued,
+    not_own_industry,
+    own_industry,
+    semantic_closeness,
+    with_semantic,
 )
+from graph.engine.semantic import relative
 from graph.engine.text import Zone, matcher_for, snippet_around
 from graph.knowledge import KnowledgeBase
 from graph.schemas import Company, Evidence
 from graph.state import MarketSignals, Scored
 from tools.site import Page, SiteSnapshot
 
-__all__ = ["SellerAnalysis", "analyze_seller", "cued_only", "site_zones"]
+__all__ = ["SellerAnalysis", "analyze_seller", "site_zones"]
 
 # How much a hit counts depending on where it is on the site.
 ZONE_WEIGHTS = {"title": 3.0, "headings": 2.0, "body": 1.0, "integrations": 1.5, "customers": 1.2, "provider": 1.5}
@@ -94,20 +95,9 @@ class SellerAnalysis:
         not markets whose must-haves to print."""
         verticals, categories = self.closeness
         return self.market.model_copy(update={
-            "verticals": [s for s in self.market.verticals if verticals.get(s.id, 0.0) >= agree and _cued(s)],
-            "categories": [s for s in self.market.categories if categories.get(s.id, 0.0) >= agree and _cued(s)],
+            "verticals": [s for s in self.market.verticals if verticals.get(s.id, 0.0) >= agree and cued(s)],
+            "categories": [s for s in self.market.categories if categories.get(s.id, 0.0) >= agree and cued(s)],
         })
-
-
-def cued_only(market: MarketSignals) -> MarketSignals:
-    """The markets some cue word found: a market only the embedding suggested is a candidate to show
-    (low_confidence details), never a market to write must-haves for."""
-    return market.model_copy(update={"verticals": [s for s in market.verticals if _cued(s)],
-                                     "categories": [s for s in market.categories if _cued(s)]})
-
-
-def _cued(s: Scored) -> bool:
-    return not (s.evidence and s.evidence[0].startswith("semantic:"))
 
 
 def site_zones(site: SiteSnapshot) -> list[Zone]:
@@ -173,54 +163,6 @@ def _partner_buyers(verticals: list[Scored], zones: Sequence[Zone], kb: Knowledg
     return sorted([lifted, *others], key=lambda s: s.score, reverse=True)
 
 
-WEAK_CUES = 0.3
-OWN_INDUSTRY_SCALE = 0.1  # what is left of the seller's own industry as a buyer market
-KIND_LEAD = 0.5  # a category within this share of the best one speaks for the seller's kind too
-
-
-def _own_industry(categories: list[Scored], kb: KnowledgeBase) -> frozenset[str]:
-    """The verticals that are not the seller's buyers, by its leading categories: its own industry, and,
-    for a kind that sells only to some markets (a components maker to OEMs), every other market (the
-    sectors such a page names are its buyers' end markets)."""
-    top = categories[0].score if categories else 0.0
-    own: set[str] = set()
-    for s in categories[:2]:
-        if s.score >= KIND_LEAD * top:
-            own.update(kb.categories[s.id].own_verticals)
-    lead = kb.categories[categories[0].id] if categories else None
-    if lead is not None and lead.buyer_verticals:
-        own.update(v for v in kb.verticals if v not in lead.buyer_verticals)
-    return frozenset(own)
-
-
-def _not_own_industry(verticals: list[Scored], own: frozenset[str]) -> list[Scored]:
-    """The seller's own industry words ("managed service provider", "3PL", "staffing agency") describe the
-    seller, not its buyer: those verticals keep a tenth of their score."""
-    if not own:
-        return verticals
-    out = [v.model_copy(update={"score": round(v.score * OWN_INDUSTRY_SCALE, 4)}) if v.id in own else v
-           for v in verticals]
-    return sorted(out, key=lambda s: s.score, reverse=True)
-
-
-def _semantic(zones: Sequence[Zone], kb: KnowledgeBase) -> tuple[dict[str, float], dict[str, float]]:
-    """How close the seller's own words are to each vertical and category ({} when the model is off)."""
-    embedder = load_embedder()
-    if embedder is None:
-        return {}, {}
-    return site_similarity(semantic_index(kb, embedder), embedder, zones)
-
-
-def _with_semantic(scored: list[Scored], sims: dict[str, float]) -> list[Scored]:
-    """Semantic closeness joins the ranking where the cue words are weak (best cue score under
-    WEAK_CUES): there keyword routing is least reliable, and a page that plainly describes a market in
-    words the cues lack still lands in it. Where cues are strong they decide alone: on the dev pages a
-    blend everywhere moved the top market right on 2 pages but cost more blueprint quality than it gave."""
-    if scored and scored[0].score >= WEAK_CUES:
-        return scored
-    return combine(scored, sims, SEMANTIC_WEIGHT)
-
-
 def _segment(zones: Sequence[Zone]) -> str | None:
     """The size segment the seller names most (title and headings count more), if it names one clearly."""
     masses = {name: _count_any(zones, cues)[0] for name, cues in SEGMENT_CUES.items()}
@@ -246,10 +188,10 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     cue_verticals = score_cues(kb.verticals.values(), zones)
     # the embedding is only consulted where the cues are weak: strong pages never load the model
     weak = any(not s or s[0].score < WEAK_CUES for s in (cue_categories, cue_verticals))
-    sem_verticals, sem_categories = _semantic(zones, kb) if weak else ({}, {})
-    categories = _with_semantic(cue_categories, sem_categories)
-    own = _own_industry(categories, kb)
-    verticals = _not_own_industry(_with_semantic(cue_verticals, sem_verticals), own)
+    sem_verticals, sem_categories = semantic_closeness(zones, kb) if weak else ({}, {})
+    categories = with_semantic(cue_categories, sem_categories)
+    own = own_industry(categories, kb)
+    verticals = not_own_industry(with_semantic(cue_verticals, sem_verticals), own)
 
     # "managed service providers" on an MSP's own page names the seller, not a channel it sells through
     own_names = {p for v in own for p in PARTNER_VERTICALS.get(v, ())}

@@ -4,7 +4,7 @@ Cue counting reads words; it cannot tell "reminders for optometry practices" fro
 technicians" when both say "scheduling". An embedding of the seller's hero, headings and opening copy,
 compared with an embedding of every vertical and category (name, description, labels, strongest cues),
 says which markets the page is *about*. It is a signal to combine with the cue scores, not a classifier
-by itself: :func:`blend` keeps a market only as strong as both signals allow.
+by itself (:func:`combine`; graph/engine/routing.py decides where it is used).
 
 The embedded default is WordLlama, whose weights ship inside its wheel (no download, numpy only): loaded
 once per process from the package folder. Market embeddings are computed once per knowledge base.
@@ -26,7 +26,7 @@ from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import ProductCategory, Vertical
 from graph.state import Scored
 
-__all__ = ["MAP_FIT", "SEMANTIC_WEIGHT", "Embedder", "SemanticIndex", "blend", "combine", "load_embedder",
+__all__ = ["MAP_FIT", "SEMANTIC_WEIGHT", "Embedder", "SemanticIndex", "combine", "load_embedder",
            "nearest_markets", "query_zones", "semantic_index", "site_similarity"]
 
 log = logging.getLogger(__name__)
@@ -154,26 +154,6 @@ def relative(sims: dict[str, float]) -> dict[str, float]:
     top, median = float(values.max()), float(np.median(values))
     spread = max(top - median, 1e-6)
     return {k: max(0.0, (v - median) / spread) for k, v in sims.items()}
-
-
-def blend(scored: list[Scored], sims: dict[str, float], *, weight: float, floor: float) -> list[Scored]:
-    """Cue scores tempered by semantic closeness.
-
-    ``score' = score × ((1 - weight) + weight × closeness)`` with closeness the page-relative similarity;
-    a market whose closeness is under ``floor`` (the page is not about it: the cue words were incidental)
-    keeps only ``(1 - weight) × floor``-scaled credit. Markets without cue evidence are not invented here.
-    """
-    if not sims:
-        return scored
-    rel = relative(sims)
-    out = []
-    for s in scored:
-        closeness = rel.get(s.id, 0.0)
-        factor = (1 - weight) + weight * closeness
-        if closeness < floor:
-            factor *= closeness / floor if floor else 1.0
-        out.append(s.model_copy(update={"score": round(s.score * factor, 4)}))
-    return sorted(out, key=lambda s: s.score, reverse=True)
 
 
 def combine(scored: list[Scored], sims: dict[str, float], weight: float, *, floor: float = 0.6) -> list[Scored]:

@@ -6,7 +6,8 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from graph.engine.analysis import analyze_seller, cued_only
+from graph.engine.analysis import analyze_seller
+from graph.engine.routing import cued_only
 from graph.engine.text import Zone
 from graph.knowledge import KnowledgeBase
 from graph.nodes._common import knowledge, request_of
