@@ -27,7 +27,15 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from graph.engine.analysis import site_zones  # noqa: E402
 from graph.engine.cues import score_cues  # noqa: E402
-from graph.engine.semantic import combine, load_embedder, market_text, query_zones, semantic_index, site_similarity  # noqa: E402
+from graph.engine.semantic import (  # noqa: E402
+    SemanticIndex,
+    combine,
+    load_embedder,
+    market_text,
+    query_zones,
+    semantic_index,
+    site_similarity,
+)
 from graph.knowledge.base import load_knowledge  # noqa: E402
 from tools.extract import extract_page  # noqa: E402
 from tools.site import SiteSnapshot  # noqa: E402
@@ -69,6 +77,11 @@ def main() -> int:
     index = semantic_index(kb, embedder)
     verts, cats = list(kb.verticals.values()), list(kb.categories.values())
     tfv, tfc = TfIdf([market_text(v) for v in verts]), TfIdf([market_text(c) for c in cats])
+    # the embedding over other market texts: name and description only (no labels, no cues)
+    short = SemanticIndex(vertical_ids=tuple(v.id for v in verts),
+                          verticals=embedder.embed([f"{v.name}. {v.description}" for v in verts]),
+                          category_ids=tuple(c.id for c in cats),
+                          categories=embedder.embed([f"{c.name}. {c.description}" for c in cats]))
     tally: Counter[str] = Counter()
     cost: Counter[str] = Counter()
     for case in cases:
@@ -95,6 +108,7 @@ def main() -> int:
         t0 = time.perf_counter()
         sem_v, sem_c = site_similarity(index, embedder, zones)
         cost["embedding"] += time.perf_counter() - t0
+        short_v, short_c = site_similarity(short, embedder, zones)
         t0 = time.perf_counter()
         text = " ".join(z.text[:1500] for z in query_zones(zones))
         tf_v, tf_c = tfv.sims(text), tfc.sims(text)
@@ -104,6 +118,8 @@ def main() -> int:
         tally["cue_k"] += bool(cue_c) and ok_k(cue_c[0].id)
         tally["emb_v"] += ok_v(max(sem_v, key=sem_v.__getitem__))
         tally["emb_k"] += ok_k(max(sem_c, key=sem_c.__getitem__))
+        tally["emb_desc_v"] += ok_v(max(short_v, key=short_v.__getitem__))
+        tally["emb_desc_k"] += ok_k(max(short_c, key=short_c.__getitem__))
         tally["tfidf_v"] += ok_v(verts[int(tf_v.argmax())].id)
         tally["tfidf_k"] += ok_k(cats[int(tf_c.argmax())].id)
         for w in BLEND_WEIGHTS:
@@ -116,7 +132,7 @@ def main() -> int:
             tally[f"tfblend{w}_k"] += bool(tc) and ok_k(tc[0].id)
     n = tally["cases"]
     print(f"{n} dev pages; top-1 buyer market accepted by the rubric / top-1 seller kind right")
-    for name in ("cue", "emb", "tfidf", *(f"blend{w}" for w in BLEND_WEIGHTS),
+    for name in ("cue", "emb", "emb_desc", "tfidf", *(f"blend{w}" for w in BLEND_WEIGHTS),
                  *(f"tfblend{w}" for w in BLEND_WEIGHTS)):
         print(f"  {name:12s} vertical {tally[name + '_v']:2d}/{n}   kind {tally[name + '_k']:2d}/{n}")
     print("cost per page (ms): " + ", ".join(f"{k} {1000 * v / n:.1f}" for k, v in cost.items()))
