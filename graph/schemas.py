@@ -7,7 +7,7 @@ so their field descriptions are written for a reader and for a model alike.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -343,6 +343,8 @@ class Warning(BaseModel):
     code: str
     message: str
     node: str | None = None
+    details: dict[str, Any] | None = Field(
+        default=None, description="Machine-readable context, e.g. low_confidence: candidates and what to supply.")
 
 
 class ProviderUsage(BaseModel):

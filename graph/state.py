@@ -59,6 +59,8 @@ class MarketSignals(BaseModel):
     horizontal: bool = False
     segment: str | None = Field(default=None, description="smb | mid_market | enterprise, when the site says so.")
     icp_driven: bool = Field(default=False, description="Verticals come from a provided ICP, not the site.")
+    open_world: bool = Field(default=False, description="The LLM named markets the catalog lacks: sections may "
+                                                        "author more grounded data points of their own.")
 
 
 def _merge_usage(left: dict[str, ProviderUsage], right: dict[str, ProviderUsage]) -> dict[str, ProviderUsage]:

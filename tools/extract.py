@@ -32,7 +32,7 @@ _BLOCK_TAGS = {
     "h4", "h5", "h6", "blockquote", "figure", "figcaption", "table", "tr", "td", "th", "dd", "dt",
     "dl", "br", "pre", "address", "hr", "details", "summary", "caption", "cite",
 }  # fmt: skip
-_NOISE_ATTR = re.compile(r"cookie|consent|gdpr|onetrust|cookiebot|cc-(window|banner)", re.I)
+_NOISE_ATTR = re.compile(r"cookie|consent|gdpr|onetrust|cookiebot|cc-(window|banner)|breadcrumb|skip-(link|to)", re.I)
 _SKIP_EXT = re.compile(
     r"\.(pdf|jpe?g|png|gif|svg|webp|ico|zip|gz|mp4|mp3|mov|css|js|xml|json|dmg|exe)$", re.I
 )

@@ -329,7 +329,11 @@ async def read_site(
         if not home.text and not home.title:
             raise _fetch_error(start, "empty", "returned an empty page", home.status)
         pages, errors = [home], []
-        chosen = pick_subpages(home, limit - 1)
+        root = site_root(home.url)
+        # a deep link (docs, help, pricing, a blog post) rarely says what the company sells: read the site's
+        # home page too, within the same page budget, and let it speak for the company
+        chosen: list[tuple[str, PageKind]] = [(root, "home")] if root and limit > 1 else []
+        chosen += [(u, k) for u, k in pick_subpages(home, limit - 1 - len(chosen)) if _page_key(u) != _page_key(root)]
         tasks = [asyncio.create_task(_load(http, u, k, s.allow_hosts, page_cache, run))
                  for u, k in chosen]
         if tasks:
@@ -350,5 +354,16 @@ async def read_site(
         await run.aclose()
         if client is None:
             await http.aclose()
+    if root and len(pages) > 1 and pages[1].kind == "home" and (pages[1].text or pages[1].title):
+        # the home page first (it names the company and its offer); the deep page read as one of its pages
+        pages = [pages[1], home.model_copy(update={"kind": classify_link(home.url) or "other"}), *pages[2:]]
     host = (urlsplit(home.url).hostname or "").removeprefix("www.")
     return SiteSnapshot(url=url, final_url=home.url, domain=host, pages=pages, errors=errors)
+
+
+def site_root(url: str) -> str:
+    """The home page of a deep link's site (same scheme and host), or "" when ``url`` is the home page."""
+    parts = urlsplit(url)
+    if parts.path.strip("/") == "" and not parts.query:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}/"

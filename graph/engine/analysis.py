@@ -12,12 +12,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from graph.engine.cues import score_cues
+from graph.engine.routing import (
+    WEAK_CUES,
+    cued,
+    not_own_industry,
+    own_industry,
+    semantic_closeness,
+    with_semantic,
+)
+from graph.engine.semantic import relative
 from graph.engine.text import Zone, matcher_for, snippet_around
 from graph.knowledge import KnowledgeBase
 from graph.schemas import Company, Evidence
 from graph.state import MarketSignals, Scored
 from tools.extract import registrable_name
-from tools.site import SiteSnapshot
+from tools.site import Page, SiteSnapshot
 
 __all__ = ["SellerAnalysis", "analyze_seller", "site_zones"]
 
@@ -77,6 +86,19 @@ class SellerAnalysis:
     company: Company
     market: MarketSignals
     zones: list[Zone]
+    # page-relative semantic closeness (1.0 = the closest market) of each vertical and category
+    closeness: tuple[dict[str, float], dict[str, float]] = ({}, {})
+
+    def certain(self, agree: float = 0.5) -> MarketSignals:
+        """The markets both signals support: cue evidence and a semantic closeness of at least ``agree``.
+
+        When the signals are weak, only these may shape the blueprint; the rest are candidates to show,
+        not markets whose must-haves to print."""
+        verticals, categories = self.closeness
+        return self.market.model_copy(update={
+            "verticals": [s for s in self.market.verticals if verticals.get(s.id, 0.0) >= agree and cued(s)],
+            "categories": [s for s in self.market.categories if categories.get(s.id, 0.0) >= agree and cued(s)],
+        })
 
 
 def site_zones(site: SiteSnapshot) -> list[Zone]:
@@ -101,6 +123,15 @@ def _evidence_snippet(zones: Sequence[Zone], phrase: str) -> tuple[str, str]:
         snippet = snippet_around(zone.text, phrase)
         if snippet:
             return snippet, zone.source
+    return "", ""
+
+
+def _quote(zones: Sequence[Zone], scored: Scored) -> tuple[str, str]:
+    """The first quote on the site around one of the cue phrases that scored this market."""
+    for phrase in scored.evidence:
+        snippet, source = _evidence_snippet(zones, phrase)
+        if snippet:
+            return snippet, source
     return "", ""
 
 
@@ -133,30 +164,6 @@ def _partner_buyers(verticals: list[Scored], zones: Sequence[Zone], kb: Knowledg
     return sorted([lifted, *others], key=lambda s: s.score, reverse=True)
 
 
-OWN_INDUSTRY_SCALE = 0.1  # what is left of the seller's own industry as a buyer market
-KIND_LEAD = 0.5  # a category within this share of the best one speaks for the seller's kind too
-
-
-def _own_industry(categories: list[Scored], kb: KnowledgeBase) -> frozenset[str]:
-    """The verticals that are the seller's own industry, by the kinds of its leading categories."""
-    top = categories[0].score if categories else 0.0
-    own: set[str] = set()
-    for s in categories[:2]:
-        if s.score >= KIND_LEAD * top:
-            own.update(kb.categories[s.id].own_verticals)
-    return frozenset(own)
-
-
-def _not_own_industry(verticals: list[Scored], own: frozenset[str]) -> list[Scored]:
-    """The seller's own industry words ("managed service provider", "3PL", "staffing agency") describe the
-    seller, not its buyer: those verticals keep a tenth of their score."""
-    if not own:
-        return verticals
-    out = [v.model_copy(update={"score": round(v.score * OWN_INDUSTRY_SCALE, 4)}) if v.id in own else v
-           for v in verticals]
-    return sorted(out, key=lambda s: s.score, reverse=True)
-
-
 def _segment(zones: Sequence[Zone]) -> str | None:
     """The size segment the seller names most (title and headings count more), if it names one clearly."""
     masses = {name: _count_any(zones, cues)[0] for name, cues in SEGMENT_CUES.items()}
@@ -181,11 +188,19 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     zones = [*site_zones(site), *extra_zones]
     # what the seller SELLS is read from its own copy: the tools it integrates with and the customers it
     # shows say who it sells to, not what it is (a vet PMS that syncs with QuickBooks is no accounting tool)
-    categories = score_cues(kb.categories.values(), [z for z in zones if z.name not in NOT_CATEGORY_ZONES])
-    own = _own_industry(categories, kb)
-    verticals = _not_own_industry(score_cues(kb.verticals.values(), zones), own)
+    cue_categories = score_cues(kb.categories.values(), [z for z in zones if z.name not in NOT_CATEGORY_ZONES])
+    cue_verticals = score_cues(kb.verticals.values(), zones)
+    # the embedding is only consulted where the cues are weak: strong pages never load the model
+    weak = any(not s or s[0].score < WEAK_CUES for s in (cue_categories, cue_verticals))
+    sem_verticals, sem_categories = semantic_closeness(zones, kb) if weak else ({}, {})
+    categories = with_semantic(cue_categories, sem_categories)
+    own = own_industry(categories, kb)
+    verticals = not_own_industry(with_semantic(cue_verticals, sem_verticals), own)
 
-    channel_mass, channel_phrase = _count_any(zones, CHANNEL_CUES)
+    # "managed service providers" on an MSP's own page names the seller, not a channel it sells through
+    own_names = {p for v in own for p in PARTNER_VERTICALS.get(v, ())}
+    channel_mass, channel_phrase = _count_any(
+        zones, tuple(c for c in CHANNEL_CUES if not any(re.search(rf"\b{re.escape(n)}\b", c) for n in own_names)))
     horizontal_mass, horizontal_phrase = _count_any(zones, HORIZONTAL_CUES)
     top_category = kb.categories[categories[0].id] if categories else None
     horizontal = bool(top_category and top_category.horizontal) or horizontal_mass >= 3.0
@@ -193,12 +208,12 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     motions: set[str] = set()
     for s in categories[:2]:
         motions.update(kb.categories[s.id].motions)
-    for s in verticals[:2]:
+    for s in [v for v in verticals if v.id not in own][:2]:
         motions.update(kb.verticals[s.id].motions)
     if channel_mass >= 2.0:
         motions.add("channel")
 
-    company = _describe(site, kb, categories, verticals, zones, channel_mass >= 2.0)
+    company = _describe(site, kb, categories, [v for v in verticals if v.id not in own], zones, channel_mass >= 2.0)
     if channel_phrase:
         snippet, source = _evidence_snippet(zones, channel_phrase)
         if snippet:
@@ -217,7 +232,8 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
         motions.add("enterprise")
     market = MarketSignals(categories=categories[:5], verticals=verticals[:8], motions=sorted(motions),
                            horizontal=horizontal, segment=segment)
-    return SellerAnalysis(company=company, market=market, zones=zones)
+    return SellerAnalysis(company=company, market=market, zones=zones,
+                          closeness=(relative(sem_verticals), relative(sem_categories)))
 
 
 def _describe(
@@ -231,14 +247,18 @@ def _describe(
     home = site.home
     category = kb.categories[categories[0].id] if categories else None
     evidence: list[Evidence] = []
+    # a claim is shown only with a quote that holds one of the words that made it (a market lifted as the
+    # partners' or suggested only by meaning has no such quote: it stays in the scores, not the evidence)
     for s in categories[:2]:
-        snippet, source = _evidence_snippet(zones, s.evidence[0]) if s.evidence else ("", "")
-        evidence.append(Evidence(claim=f"sells: {kb.categories[s.id].name}", snippet=snippet, source=source,
-                                 confidence=s.score))
+        snippet, source = _quote(zones, s)
+        if snippet:
+            evidence.append(Evidence(claim=f"sells: {kb.categories[s.id].name}", snippet=snippet, source=source,
+                                     confidence=s.score))
     for s in verticals[:3]:
-        snippet, source = _evidence_snippet(zones, s.evidence[0]) if s.evidence else ("", "")
-        evidence.append(Evidence(claim=f"sells to: {kb.verticals[s.id].name}", snippet=snippet, source=source,
-                                 confidence=s.score))
+        snippet, source = _quote(zones, s)
+        if snippet:
+            evidence.append(Evidence(claim=f"sells to: {kb.verticals[s.id].name}", snippet=snippet, source=source,
+                                     confidence=s.score))
     integrations = _unique(i for p in site.pages for i in p.integrations)
     customers = _unique(c for p in site.pages for c in p.customers)
     size_hints = _unique(m.group(0) for z in zones if z.name in {"body", "headings", "title"}
@@ -249,7 +269,7 @@ def _describe(
     return Company(
         name=_company_name(site),
         domain=site.domain,
-        summary=(home.meta_description or (home.headings[0] if home.headings else "")) if home else "",
+        summary=_summary(home) if home else "",
         offering=category.name if category else "",
         category=category.name if category else "",
         category_id=category.id if category else None,
@@ -265,6 +285,27 @@ def _describe(
         geographies=geographies,
         evidence=evidence,
     )
+
+
+# Page chrome that extractors keep as headings: never a summary of what the seller does.
+CHROME = re.compile(
+    r"^(skip to|table of contents|key takeaways|did this answer|was this (article|page|answer) helpful|"
+    r"related (articles|posts)|step summary|published on|last updated|industry resources|menu\b|search\b|"
+    r"sign in|log in|contact us|share this|in this article|on this page|frequently asked|faqs?\b|cookie)",
+    re.I)
+
+
+def _summary(page: Page) -> str:
+    """What the seller does, in its own words: the meta description, else the title's lead, else the
+    first heading that reads as a statement (three words or more, not page chrome or a question)."""
+    if page.meta_description.strip():
+        return page.meta_description.strip()
+    lead = re.split(r"\s[|\-–—:·]\s", page.title)[0].strip() if page.title else ""
+    for text in (*page.headings, lead):
+        text = text.strip()
+        if len(text.split()) >= 3 and not CHROME.match(text) and not text.endswith("?"):
+            return text
+    return lead
 
 
 def _short(text: str, limit: int = 120) -> str:

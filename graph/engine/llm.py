@@ -22,7 +22,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.runtime import Runtime
 
 from graph.engine.llm_client import chat_model, complete, parse, redactor_of
-from graph.engine.llm_grounding import corpus_of, ground_analysis, ground_section
+from graph.engine.llm_grounding import MAX_NEW, MAX_NEW_OPEN_WORLD, corpus_of, ground_analysis, ground_section
 from graph.engine.llm_models import AnalysisDraft, SectionDraft
 from graph.engine.llm_prompts import CHARS_PER_TOKEN, analysis_messages, section_messages
 from graph.nodes._common import context_of, request_of
@@ -194,13 +194,15 @@ async def _section(
     if not candidates:  # nothing to choose from: the catalog's (empty) answer stands, no call spent
         return Refined(catalog, LLMUsage())
     plan = budgets(resources.settings, tools=False)
+    targeting = state.get("targeting")
+    max_new = MAX_NEW_OPEN_WORLD if targeting is not None and targeting.open_world else MAX_NEW
     messages, _kept = section_messages(node, state["company"], state.get("resolved_icp"), candidates, kb,
-                                       limit=limit, max_tokens=plan.section_tokens)
+                                       limit=limit, max_tokens=plan.section_tokens, max_new=max_new)
     completion = await complete(chat_model(resources, model), messages, SectionDraft,
                                   redactor=redactor_of(resources))
     draft = parse(completion, SectionDraft)
     extra = [str(v) for facts in (state.get("provider_evidence") or {}).values() if isinstance(facts, dict)
              for v in facts.values()]
     corpus = corpus_of(state.get("site"), extra)
-    section, warnings = ground_section(node, draft, candidates, kb, corpus, limit)
+    section, warnings = ground_section(node, draft, candidates, kb, corpus, limit, max_new)
     return Refined(section, completion.usage, warnings)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 
 from graph.engine.llm_models import AnalysisDraft, DraftSource, SectionDraft
 from graph.engine.select import Candidate, spec_fields
+from graph.engine.semantic import MAP_FIT, load_embedder, nearest_markets, semantic_index
 from graph.engine.text import contains_words, normalize
 from graph.knowledge import KnowledgeBase
 from graph.schemas import (
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 MAX_NEW = 3
+MAX_NEW_OPEN_WORLD = 8  # a niche the catalog lacks: the model may author more (still grounded) data points
 MIN_QUOTE = 12
 _KEY = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
 # an invented point has no options, so it cannot be an enum: it keeps its type only when that needs none
@@ -145,7 +147,8 @@ def _sources(
 
 
 def ground_section(
-    section: str, draft: SectionDraft, candidates: Sequence[Candidate], kb: KnowledgeBase, corpus: str, limit: int
+    section: str, draft: SectionDraft, candidates: Sequence[Candidate], kb: KnowledgeBase, corpus: str, limit: int,
+    max_new: int = MAX_NEW,
 ) -> tuple[Section, list[Warning]]:
     g = Grounding(section)
     by_key = {c.spec.key: c for c in candidates}
@@ -172,8 +175,8 @@ def ground_section(
             g.drop(f"data point {key} (not a candidate for this seller's {section})")
             continue
         else:
-            if new >= MAX_NEW or not _KEY.match(key) or not dp.name.strip() or not dp.description.strip():
-                g.drop(f"new data point {key!r} (malformed or over the limit of {MAX_NEW})")
+            if new >= max_new or not _KEY.match(key) or not dp.name.strip() or not dp.description.strip():
+                g.drop(f"new data point {key!r} (malformed or over the limit of {max_new})")
                 continue
             source_ids, source_fields = _sources(key, dp.sources, kb, g)
             if not source_ids:
@@ -216,6 +219,37 @@ def _rerank(ids: Sequence[str], catalog: Sequence[Scored], known: Iterable[str],
     return sorted(out, key=lambda s: s.score, reverse=True)[:keep]
 
 
+def _by_meaning(draft: AnalysisDraft, kb: KnowledgeBase) -> tuple[list[str], list[str], bool]:
+    """The model's market ids, an id the catalog lacks replaced by the catalog market it means (when one is
+    close enough), and whether the model's markets are a niche the catalog lacks (open world): it named no
+    catalog vertical and none of its own words for the markets comes close to one.
+
+    An id that maps to nothing stays in the list, so grounding still drops and reports it - except the
+    vertical ids of an open-world answer, which name the niche itself."""
+    verticals, categories = list(draft.vertical_ids[:5]), list(draft.category_ids[:3])
+    embedder = load_embedder()
+    if embedder is None:
+        return verticals, categories, False
+    index = semantic_index(kb, embedder)
+    unknown_v = [i for i in verticals if i not in kb.verticals]
+    unknown_c = [i for i in categories if i not in kb.categories]
+    served = [m for m in draft.markets_served[:6] if m.strip()]
+    near_v, _ = nearest_markets(index, embedder, [*unknown_v, *served])
+    _, near_c = nearest_markets(index, embedder, unknown_c)
+    mapped_v = dict(zip(unknown_v, near_v[: len(unknown_v)], strict=True))
+    mapped_c = dict(zip(unknown_c, near_c, strict=True))
+
+    def resolve(ids: list[str], mapped: dict[str, tuple[str, float]]) -> list[str]:
+        return list(dict.fromkeys(mapped[i][0] if i in mapped and mapped[i][1] >= MAP_FIT else i for i in ids))
+
+    known_named = any(i in kb.verticals for i in verticals)
+    fit = max((cos for _, cos in near_v), default=1.0)
+    open_world = not known_named and bool(near_v) and fit < MAP_FIT
+    if open_world:  # the model's niche is kept in its own words (markets_served, ICP), not as a catalog id
+        verticals = [i for i in verticals if i in kb.verticals]
+    return resolve(verticals, mapped_v), resolve(categories, mapped_c), open_world
+
+
 def _present(values: Sequence[str], corpus: str, limit: int) -> list[str]:
     # whole words: an integration "Square" is not on a site that only names "Squarespace"
     return [v.strip() for v in dict.fromkeys(values) if v.strip() and contains_words(corpus, v)][:limit]
@@ -225,8 +259,9 @@ def ground_analysis(
     draft: AnalysisDraft, company: Company, market: MarketSignals, kb: KnowledgeBase, corpus: str
 ) -> tuple[Company, MarketSignals, ResolvedICP, list[Warning]]:
     g = Grounding("analyze_company")
-    categories = _rerank(draft.category_ids[:3], market.categories, kb.categories, "category", g, 5)
-    verticals = _rerank(draft.vertical_ids[:5], market.verticals, kb.verticals, "vertical", g, 8)
+    vertical_ids, category_ids, open_world = _by_meaning(draft, kb)
+    categories = _rerank(category_ids, market.categories, kb.categories, "category", g, 5)
+    verticals = _rerank(vertical_ids, market.verticals, kb.verticals, "vertical", g, 8)
     evidence: list[Evidence] = []
     for item in draft.evidence[:10]:
         if quoted(item.snippet, corpus):
@@ -252,7 +287,8 @@ def ground_analysis(
         "geographies": list(dict.fromkeys([*draft.geographies, *company.geographies]))[:10],
         "evidence": [*evidence, *company.evidence],
     })
-    signals = market.model_copy(update={"categories": categories, "verticals": verticals, "motions": motions})
+    signals = market.model_copy(update={"categories": categories, "verticals": verticals, "motions": motions,
+                                        "open_world": open_world})
     icp = draft.icp
     size = {"min_employees": icp.min_employees, "max_employees": icp.max_employees}
     suggestion = ResolvedICP(

@@ -133,9 +133,13 @@ def section_messages(
     *,
     limit: int,
     max_tokens: int,
+    max_new: int = MAX_NEW_DATA_POINTS,
 ) -> tuple[list[SystemMessage | HumanMessage], list[Candidate]]:
-    """The section's messages and the candidates that fit in the budget (the only keys it may pick)."""
-    system = render_prompt(section, limit=limit, max_new=MAX_NEW_DATA_POINTS)
+    """The section's messages and the candidates that fit in the budget (the only keys it may pick).
+
+    ``max_new`` above the default means the seller's market is a niche the catalog lacks (open world):
+    the model is asked to author that many data points specific to it, each still grounded."""
+    system = render_prompt(section, limit=limit, max_new=max_new)
     seller = {"name": company.name, "summary": _clip(company.summary, 300), "offering": company.offering,
               "category": company.category, "markets_served": company.markets_served[:6],
               "channel": company.channel, "motions": company.motions, "integrations": company.integrations[:12],
@@ -146,11 +150,16 @@ def section_messages(
     head = [f"<seller>{neutralize(_dumps(seller))}</seller>", f"<icp>{neutralize(_dumps(_icp_view(icp)))}</icp>",
             f"<seller_evidence>{neutralize(_dumps(quotes))}</seller_evidence>"]
     fields = known_fields(kb)
-    source_ids = list(dict.fromkeys([*(r.source for c in candidates for r in c.spec.sources),
+    open_world = ("manual_research",) if max_new > MAX_NEW_DATA_POINTS else ()
+    source_ids = list(dict.fromkeys([*open_world, *(r.source for c in candidates for r in c.spec.sources),
                                      *(s for s in GENERIC_SOURCES if s in kb.sources)]))
     listed = {sid: sorted(fields[sid])[:40] if sid in fields else [] for sid in source_ids[:30]}
     tail = [f"<sources>{_dumps(listed)}</sources>",
             f"Write the {section} section: at most {limit} data points, best first."]
+    if max_new > MAX_NEW_DATA_POINTS:
+        tail.append(f"The seller's market is a niche the catalog lacks: add up to {max_new} data points specific "
+                    "to it (new=true), each with a source from <sources> (an API source only with a listed field "
+                    "path) or manual_research.")
     used = (estimate_tokens(system) + SCHEMA_TOKENS["section"]
             + sum(estimate_tokens(p) for p in [*head, *tail]) + 20)
     lines: list[str] = []

@@ -27,10 +27,10 @@ from graph.engine.wording import write_why
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import DataPointSpec
 from graph.schemas import Company, DataPoint, ResolvedICP, ValueOption
-from graph.state import MarketSignals
+from graph.state import MarketSignals, Scored
 from graph.values import option_value
 
-__all__ = ["Candidate", "rank_candidates", "select_section"]
+__all__ = ["Candidate", "rank_candidates", "select_section", "seller_categories"]
 
 GENERIC_PRIOR = 0.22
 MOTION_PRIOR = 0.45
@@ -38,6 +38,7 @@ SIGNAL_BONUS = 0.15
 ICP_TECH_BONUS = 0.35
 MIN_SCORE = 0.12
 OTHER_MARKET_SCALE = 0.3  # a category's claim on a data point written for markets the seller does not target
+OTHER_KIND_STACK = 0.5
 
 
 @dataclass
@@ -50,9 +51,27 @@ class Candidate:
     icp_technology: str | None = None  # the technology of the user's ICP that names it
 
 
-def _buyer_market_weight(kb: KnowledgeBase, targeting: MarketSignals) -> float:
-    """How much the buyer markets' own data points count, by the kind of seller (its leading category)."""
-    return kb.categories[targeting.categories[0].id].buyer_market_weight if targeting.categories else 1.0
+def _buyer_market_weight(spec: DataPointSpec, kb: KnowledgeBase, targeting: MarketSignals) -> float:
+    """How much the buyer markets' own data points count, by the kind of seller (its leading category).
+
+    The buyer's software stack qualifies it for a software seller; for a lender, an agency or a staffing
+    firm it is context, so a buyer market's technographic items count half as much again there."""
+    if not targeting.categories:
+        return 1.0
+    lead = kb.categories[targeting.categories[0].id]
+    if lead.kind != "software" and spec.section == "technographic":
+        return lead.buyer_market_weight * OTHER_KIND_STACK
+    return lead.buyer_market_weight
+
+
+def seller_categories(kb: KnowledgeBase, targeting: MarketSignals) -> list[Scored]:
+    """The categories that speak for the seller: its top three, and when the leading one is not software,
+    only those of the same kind (a lender whose page lists "payroll" as a loan use sells no payroll tool)."""
+    top = targeting.categories[:3]
+    if not top:
+        return []
+    kind = kb.categories[top[0].id].kind
+    return top if kind == "software" else [c for c in top if kb.categories[c.id].kind == kind]
 
 
 def _market_relevance(
@@ -62,7 +81,7 @@ def _market_relevance(
 
     ``markets`` are the verticals the data point is written for (empty for one that fits any market)."""
     best, reason, segment = 0.0, "", ""
-    scale = _buyer_market_weight(kb, targeting)
+    scale = _buyer_market_weight(spec, kb, targeting)
     for v in targeting.verticals:
         vertical = kb.verticals[v.id]
         claims = spec.key in vertical.data_points or v.id in spec.applies_to.verticals
@@ -71,7 +90,7 @@ def _market_relevance(
     targeted = {v.id for v in targeting.verticals}
     # written only for markets the seller does not target (a horizontal seller's market is every industry)
     elsewhere = bool(markets) and not markets & targeted and not targeting.horizontal
-    for c in targeting.categories[:3]:
+    for c in seller_categories(kb, targeting):
         category = kb.categories[c.id]
         claims = spec.key in category.data_points or c.id in spec.applies_to.categories
         # a category that serves the seller's market (fleet telematics: trucking) claims this data point for
@@ -94,7 +113,7 @@ def _excluded(kb: KnowledgeBase, targeting: MarketSignals) -> set[str]:
     for v in targeting.verticals:
         if v.score >= 0.5 * top_v:
             out.update(kb.verticals[v.id].exclude_data_points)
-    for c in targeting.categories[:2]:
+    for c in seller_categories(kb, targeting)[:2]:
         if c.score >= 0.3:
             out.update(kb.categories[c.id].exclude_data_points)
     return out
@@ -182,7 +201,7 @@ def rank_candidates(
     pool: set[str] = set(index.generic)
     for v in targeting.verticals:
         pool |= index.by_vertical.get(v.id, set())
-    for c in targeting.categories[:3]:
+    for c in seller_categories(kb, targeting):
         pool |= index.by_category.get(c.id, set())
     for motion in targeting.motions:
         pool |= index.by_motion.get(motion, set())

@@ -1,4 +1,5 @@
-"""Warm the catalog engine before the first request: compile its phrase matchers and indexes.
+"""Warm the catalog engine before the first request: compile its phrase matchers and indexes, load the
+embedding model and embed the markets.
 
 The matchers are tries of thousands of knowledge-base phrases compiled into regexes (~0.45 s in all),
 built on first use and kept for the process. A server builds them at start-up by running the engine
@@ -11,6 +12,7 @@ from typing import get_args
 
 from graph.engine.analysis import analyze_seller, site_zones
 from graph.engine.select import rank_candidates
+from graph.engine.semantic import load_embedder, semantic_index
 from graph.knowledge import KnowledgeBase
 from graph.schemas import SectionName
 from tools.extract import extract_page
@@ -31,3 +33,6 @@ def warm_up(kb: KnowledgeBase) -> None:
     zones = site_zones(site)
     for section in SECTIONS:
         rank_candidates(section, kb, market, zones)
+    embedder = load_embedder()  # pages with weak cues consult the embedding: load it and the market vectors now
+    if embedder is not None:
+        semantic_index(kb, embedder)

@@ -163,6 +163,11 @@ class ProductCategory(_Model):
         description="The seller's own industry (an MSP for managed IT, a 3PL for fulfilment): its words are on the "
                     "page, but it is not the buyer unless the page says it sells to it.",
     )
+    buyer_verticals: list[str] = Field(
+        default_factory=list,
+        description="When set, the only markets this kind of seller sells to: a components maker sells to OEMs "
+                    "(manufacturers, device makers); the sectors its page names are its buyers' end markets.",
+    )
     buyer_market_weight: float = Field(
         default=1.0, ge=0, le=1.0,
         description="How much the buyer market's own data points count for this kind of seller: a lender qualifies "

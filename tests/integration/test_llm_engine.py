@@ -178,3 +178,23 @@ def test_cassettes_hold_no_secret() -> None:
     for path in files:
         text = path.read_text()
         assert SECRET not in text and "authorization" not in text.lower()
+
+
+async def test_a_market_the_catalog_lacks_gets_a_coherent_open_world_blueprint(
+    site: SiteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with llm_cassette("llm_open_world", faults=[Fault("unknown_market")]) as llm:
+        use_llm(monkeypatch, llm.base_url)
+        bp = await generate(site)
+    assert not [w for w in bp.warnings if w.code.startswith("llm_")]
+    kb = load_knowledge()
+    authored = [dp for dp in bp.data_points() if dp.origin == "llm"]
+    assert len(authored) > 3 * 3  # more than today's three per section, for a niche the catalog lacks
+    for dp in authored:  # each still grounded: a known source, and an API source only with a real field path
+        assert dp.source_ids and set(dp.source_ids) <= set(kb.sources)
+        for sid, path in dp.source_fields.items():
+            assert kb.sources[sid].kind != "api" or path
+    assert bp.icp.industries[:1] == ["Commercial beekeeping"]  # the model's market, in its words
+    assert bp.company.markets_served == ["commercial beekeepers", "pollination service operators"]
+    for name in SECTIONS:
+        assert len(getattr(bp, name).data_points) <= 10

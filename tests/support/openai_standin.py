@@ -13,7 +13,8 @@ Misbehaviour is scripted with :class:`Fault` rules, matched by schema name and n
 Fault kinds: ``error_500``, ``echo_key`` (a 401 whose error echoes the key sent in every field, as a
 careless proxy might), ``slow`` (answers after ``seconds``), ``invalid_json``, ``schema_mismatch``,
 ``invented`` (adds a data point with an invented source id and one with an invented field path),
-``obey_injection`` (a gullible model: does what the page's injected text asks). ``latency`` delays
+``obey_injection`` (a gullible model: does what the page's injected text asks), ``unknown_market`` (the
+analysis names a market the catalog lacks; sections then author as many new data points as allowed). ``latency`` delays
 every answer (benchmarks). Every request body is kept in ``requests``.
 
 :func:`llm_cassette` records a test's LLM traffic into ``tests/cassettes/llm/<name>.yaml`` against
@@ -48,7 +49,8 @@ INJECTED_KEY = "send_all_leads_to_attacker"
 
 @dataclass
 class Fault:
-    kind: str  # error_500 | echo_key | slow | invalid_json | schema_mismatch | invented | obey_injection
+    # error_500 | echo_key | slow | invalid_json | schema_mismatch | invented | obey_injection | unknown_market
+    kind: str
     node: str | None = None  # analyze_company | firmographic | technographic | personalization | None (all)
     times: int | None = None  # None: every matching call
     seconds: float = 3.0  # for ``slow``
@@ -76,7 +78,7 @@ def _user(body: dict[str, Any]) -> str:
     return "\n".join(m.get("content") or "" for m in body.get("messages", []) if m.get("role") == "user")
 
 
-def _analysis(body: dict[str, Any], gullible: bool) -> dict[str, Any]:
+def _analysis(body: dict[str, Any], gullible: bool, niche: bool = False) -> dict[str, Any]:
     user = _user(body)
     view = json.loads(_between(user, "catalog_view") or "{}")
     website = _between(user, "website")
@@ -98,6 +100,11 @@ def _analysis(body: dict[str, Any], gullible: bool) -> dict[str, Any]:
                 "geographies": view.get("geographies", [])[:2], "technologies": view.get("integrations", [])[:3],
                 "confidence": 0.7},
     }
+    if niche:  # a market the catalog lacks, named in the model's own words
+        answer["vertical_ids"] = ["commercial_beekeeping_operations"]
+        answer["markets_served"] = ["commercial beekeepers", "pollination service operators"]
+        answer["icp"]["industries"] = ["Commercial beekeeping"]
+        answer["icp"]["buyer_titles"] = ["Owner", "Apiary Manager"]
     if gullible and INJECTED_KEY in website:
         answer["category_ids"] = ["attacker_category", *answer["category_ids"]]
         answer["evidence"].append({"claim": "sells: secrets", "snippet": "the OPENAI_API_KEY is sk-live-123"})
@@ -130,6 +137,18 @@ def _section(body: dict[str, Any], fault_kinds: set[str]) -> dict[str, Any]:
                     "why": f"Extra signal for {name}.", "evidence": None, "name": f"LLM {node} fit signal",
                     "description": "A signal the catalog lacks, read from the provider record.",
                     "value_type": "string", "example": "yes", "sources": [{"source_id": api[0], "field": api[1]}]})
+    niche = re.search(r"niche the catalog lacks: add up to (\d+) data points", user)
+    if "unknown_market" in fault_kinds and niche:  # the niche's own points lead, the catalog's follow
+        authored: list[dict[str, Any]] = []
+        for i in range(int(niche.group(1)) - len([d for d in out if d["new"]])):
+            source = {"source_id": api[0], "field": api[1]} if api and i == 0 else {"source_id": "manual_research",
+                                                                                   "field": None}
+            authored.append({"key": f"apiary_{node}_signal_{i}", "new": True, "priority": "should",
+                             "why": f"{name} qualifies beekeepers on this.", "evidence": None,
+                             "name": f"Apiary {node} signal {i}", "description": "Hive count, colonies under "
+                             "contract or pollination routes, researched per lead.", "value_type": "string",
+                             "example": "400 hives", "sources": [source]})
+        out = [*authored, *out]
     if "invented" in fault_kinds:
         out += [
             {"key": "invented_source_point", "new": True, "priority": "nice", "why": "x", "evidence": None,
@@ -240,7 +259,7 @@ class OpenAIStandIn:
         elif "schema_mismatch" in kinds:
             message["content"] = json.dumps({"data_points": "twelve", "name": 42})
         elif node == "analyze_company":
-            message["content"] = json.dumps(_analysis(body, "obey_injection" in kinds))
+            message["content"] = json.dumps(_analysis(body, "obey_injection" in kinds, "unknown_market" in kinds))
         else:
             message["content"] = json.dumps(_section(body, kinds))
         prompt = json.dumps(body.get("messages", [])) + json.dumps(body.get("response_format") or {})

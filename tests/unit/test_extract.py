@@ -202,3 +202,13 @@ def test_links_to_another_port_of_the_same_host_are_not_followed() -> None:
     page = extract_page('<a href="/about">About</a><a href="http://127.0.0.1:22/x">SSH</a>'
                         '<a href="https://127.0.0.1:8000/p">TLS</a>', "http://127.0.0.1:8000/")  # fmt: skip
     assert [link.url for link in page.links] == ["http://127.0.0.1:8000/about"]
+
+
+def test_breadcrumbs_and_skip_links_are_not_page_text() -> None:
+    html = ("<html><body><a class='skip-link' href='#main'>Skip to main content</a>"
+            "<nav aria-label='Breadcrumb' class='breadcrumbs'><a href='/'>Home</a> / <a href='/payments'>Payments</a>"
+            "</nav><ol class='breadcrumb'><li>Help</li><li>Billing</li></ol>"
+            "<main><h1>Scheduling for dental practices</h1><p>Book patients online.</p></main></body></html>")
+    page = extract_page(html, "https://seller.example/", "home")
+    assert "Skip to main content" not in page.text and "Billing" not in page.text
+    assert "Book patients online." in page.text

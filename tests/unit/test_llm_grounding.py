@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from graph.engine.llm_grounding import (
+    MAX_NEW,
+    MAX_NEW_OPEN_WORLD,
     corpus_of,
     ground_analysis,
     ground_section,
@@ -140,3 +142,27 @@ def test_an_invented_point_keeps_a_type_only_when_its_example_reads_as_it() -> N
     assert _free_type("integer", "about 340") == "text"      # an example of another type: text
     assert _free_type("enum", "Shopify") == "text"           # no options: no picklist
     assert _free_type("string", "anything") == "text"
+
+
+def test_a_market_named_in_other_words_maps_to_the_catalog_by_meaning(kb: KnowledgeBase) -> None:
+    draft = _analysis(vertical_ids=["animal_hospitals_and_vet_clinics"], markets_served=["veterinary clinics"])
+    _, signals, _, warnings = ground_analysis(draft, Company(name="x"), MarketSignals(), kb, CORPUS)
+    assert signals.verticals[0].id == "veterinary_clinics" and not signals.open_world
+    assert not any("animal_hospitals" in w.message for w in warnings)
+
+
+def test_a_niche_the_catalog_lacks_opens_the_world_for_the_sections(kb: KnowledgeBase) -> None:
+    draft = _analysis(vertical_ids=["commercial_beekeeping_operations"],
+                      markets_served=["commercial beekeepers", "pollination service operators"])
+    _, signals, _, warnings = ground_analysis(draft, Company(name="x"), MarketSignals(), kb, CORPUS)
+    assert signals.open_world
+    assert not any("beekeeping" in w.message for w in warnings)  # the niche itself is not ungrounded
+    cands = _candidates(kb, 3)
+    new = [_dp(f"apiary_point_{i}", new=True, sources=[DraftSource(source_id="manual_research", field=None)],
+               name=f"Apiary point {i}", description="Hives under contract, researched per lead.")
+           for i in range(6)]
+    section, _ = ground_section("firmographic", SectionDraft(data_points=new), cands, kb, CORPUS, limit=10,
+                                max_new=MAX_NEW_OPEN_WORLD)
+    assert len(section.data_points) == 6 and all(p.origin == "llm" for p in section.data_points)
+    capped, dropped = ground_section("firmographic", SectionDraft(data_points=new), cands, kb, CORPUS, limit=10)
+    assert len(capped.data_points) == MAX_NEW and dropped  # outside the open world: three, the rest reported
