@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from graph.knowledge.models import DataPointSpec, Pack, ProductCategory, SourceSpec, Vertical
+from graph.knowledge.naics import NaicsReference, load_naics
 
 __all__ = ["KnowledgeBase", "KnowledgeError", "load_knowledge"]
 
@@ -36,6 +37,7 @@ class KnowledgeBase:
     categories: dict[str, ProductCategory] = field(default_factory=dict)
     data_points: dict[str, DataPointSpec] = field(default_factory=dict)
     sources: dict[str, SourceSpec] = field(default_factory=dict)
+    naics: NaicsReference | None = None  # the reference the verticals' codes are checked against
 
     def add(self, pack: Pack, origin: str) -> None:
         for kind, items in (
@@ -76,6 +78,10 @@ class KnowledgeBase:
         for source in self.sources.values():
             problems += [f"source {source.id}: unknown vertical {v!r}" for v in source.verticals
                          if v not in self.verticals]
+        if self.naics is not None:
+            for vertical in self.verticals.values():
+                problems += [f"vertical {vertical.id}: naics {why}" for code in vertical.naics
+                             if (why := self.naics.problem(code))]
         if problems:
             raise KnowledgeError("knowledge base is inconsistent:\n  " + "\n  ".join(problems))
 
@@ -136,7 +142,7 @@ def load_from(data_dir: Path, snapshot_dir: Path | None = None) -> KnowledgeBase
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     declared = (data_dir / "VERSION").read_text(encoding="utf-8").strip()
-    kb = KnowledgeBase(version=f"{declared}+{digest.hexdigest()[:8]}")
+    kb = KnowledgeBase(version=f"{declared}+{digest.hexdigest()[:8]}", naics=load_naics(data_dir / "naics.yaml"))
     snapshot = None if snapshot_dir is None else snapshot_dir / f"knowledge-{digest.hexdigest()[:24]}.json"
     for path, raw in zip(files, _raw_packs(files, snapshot), strict=True):
         kb.add(_parse_pack(path.name, raw), path.name)
