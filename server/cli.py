@@ -18,6 +18,7 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from server.cli_knowledge_stats import knowledge_stats_command
 from tools.errors import (
     BlueprintError,
     InsufficientInformation,
@@ -66,6 +67,10 @@ app = typer.Typer(help=f"Enrichment Blueprint: which data to collect about your 
 cache_app = typer.Typer(help="Inspect or clear the run cache (BLUEPRINT_CACHE_DIR).", no_args_is_help=True,
                         cls=_PlainHelpGroup)
 app.add_typer(cache_app, name="cache")
+# the `knowledge` group (its `stats` command lives in server/cli_knowledge_stats.py)
+knowledge_app = typer.Typer(help="Inspect the knowledge base.", no_args_is_help=True, cls=_PlainHelpGroup)
+app.add_typer(knowledge_app, name="knowledge")
+knowledge_app.command("stats", cls=_PlainHelp)(knowledge_stats_command)
 
 
 def _err(message: str) -> None:
