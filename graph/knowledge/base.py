@@ -142,7 +142,9 @@ def load_from(data_dir: Path, snapshot_dir: Path | None = None) -> KnowledgeBase
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     declared = (data_dir / "VERSION").read_text(encoding="utf-8").strip()
-    kb = KnowledgeBase(version=f"{declared}+{digest.hexdigest()[:8]}", naics=load_naics(data_dir / "naics.yaml"))
+    naics = data_dir / "naics.yaml"  # reference data, not a pack (a bare test folder may have none)
+    kb = KnowledgeBase(version=f"{declared}+{digest.hexdigest()[:8]}",
+                       naics=load_naics(naics) if naics.is_file() else None)
     snapshot = None if snapshot_dir is None else snapshot_dir / f"knowledge-{digest.hexdigest()[:24]}.json"
     for path, raw in zip(files, _raw_packs(files, snapshot), strict=True):
         kb.add(_parse_pack(path.name, raw), path.name)
