@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.engine.analysis import site_zones
+from graph.engine.geo import localise_sources, target_markets
 from graph.engine.select import rank_candidates, select_section
 from graph.nodes._common import knowledge, request_of
 from graph.nodes._llm import refine
@@ -29,4 +30,7 @@ async def build_section(name: str, state: BlueprintState, runtime: Runtime[Conte
     # the LLM picks from a wider, still grounded, candidate list
     candidates = ranked[: 2 * limit + 5]
     section, updates = await refine(name, state, runtime, section, kb=kb, candidates=candidates, limit=limit)
+    # the LLM may add or rewrite data points: their sources too must have data where the leads are
+    markets = target_markets(state.get("company"), state.get("resolved_icp"))
+    section = section.model_copy(update={"data_points": localise_sources(kb, section.data_points, markets)})
     return {name: section, **updates}
