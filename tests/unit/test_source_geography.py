@@ -130,3 +130,19 @@ def test_a_blueprint_for_non_us_leads_never_leans_on_a_us_only_registry(
         assert not [sid for sid in method.provider_order if us_only(kb, sid)]
     market_specific = [s.id for s in recommended if market in kb.sources[s.id].countries]
     assert market_specific, f"no {market} source recommended"
+
+
+def test_every_source_says_where_it_has_data(kb: KnowledgeBase) -> None:
+    assert [s.id for s in kb.sources.values() if not s.countries] == []
+
+
+def test_ten_or_more_sources_of_their_own_for_the_uk_canada_australia_india_and_the_eu(kb: KnowledgeBase) -> None:
+    from graph.knowledge.countries import EU, EU_MEMBERS
+
+    own = {market: [s for s in kb.sources.values() if s.countries and set(s.countries) <= codes]
+           for market, codes in {"GB": {"GB"}, "CA": {"CA"}, "AU": {"AU", "NZ"}, "IN": {"IN"},
+                                 "EU": EU_MEMBERS | {EU}}.items()}
+    assert {m: len(sources) for m, sources in own.items() if len(sources) < 10} == {}
+    for sources in own.values():  # each says what it costs, how fresh it is and what the law asks
+        for s in sources:
+            assert s.access and s.cost and s.freshness and s.compliance and s.url, s.id
