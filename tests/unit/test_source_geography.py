@@ -146,3 +146,8 @@ def test_ten_or_more_sources_of_their_own_for_the_uk_canada_australia_india_and_
     for sources in own.values():  # each says what it costs, how fresh it is and what the law asks
         for s in sources:
             assert s.access and s.cost and s.freshness and s.compliance and s.url, s.id
+
+
+def test_every_source_has_access_cost_freshness_and_compliance_notes(kb: KnowledgeBase) -> None:
+    lacking = [s.id for s in kb.sources.values() if not (s.access and s.cost and s.freshness and s.compliance)]
+    assert lacking == []
