@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from server.cli_help import PlainHelp as _PlainHelp
 from server.cli_help import PlainHelpGroup as _PlainHelpGroup
 from server.cli_knowledge import knowledge_app, require_valid_knowledge
+from server.cli_knowledge_stats import knowledge_stats_command
 from tools.errors import (
     BlueprintError,
     InsufficientInformation,
@@ -44,6 +45,7 @@ cache_app = typer.Typer(help="Inspect or clear the run cache (BLUEPRINT_CACHE_DI
                         cls=_PlainHelpGroup)
 app.add_typer(cache_app, name="cache")
 app.add_typer(knowledge_app, name="knowledge")
+knowledge_app.command("stats", cls=_PlainHelp)(knowledge_stats_command)  # server/cli_knowledge_stats.py
 
 
 def _err(message: str) -> None:

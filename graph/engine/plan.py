@@ -42,7 +42,9 @@ def plan_sources(kb: KnowledgeBase, data_points: list[DataPoint]) -> list[Source
     notes: dict[str, list[str]] = defaultdict(list)
     for dp in data_points:
         spec = _spec(kb, dp)
-        refs = spec.sources if spec else []
+        # the data point's own source ids are the ones chosen for the leads' markets (graph.engine.geo)
+        chosen = set(dp.source_ids) if dp.source_ids else None
+        refs = [r for r in spec.sources if chosen is None or r.source in chosen] if spec else []
         for ref in refs:
             if dp.key not in provides[ref.source]:
                 provides[ref.source].append(dp.key)
@@ -50,9 +52,11 @@ def plan_sources(kb: KnowledgeBase, data_points: list[DataPoint]) -> list[Source
                 fields[ref.source][dp.key] = ref.field
             if ref.note and ref.note not in notes[ref.source]:
                 notes[ref.source].append(f"{dp.key}: {ref.note}")
-        for sid in dp.source_ids:  # data points the LLM added are not in the knowledge base
+        for sid in dp.source_ids:  # LLM-added data points, and the fallback for a market no source serves
             if sid in kb.sources and dp.key not in provides[sid]:
                 provides[sid].append(dp.key)
+                if spec and sid not in {r.source for r in spec.sources}:
+                    notes[sid].append(f"{dp.key}: no source in the knowledge base has this for the leads' country")
         for sid, path in dp.source_fields.items():
             fields[sid].setdefault(dp.key, path)
     out: list[SourceRecommendation] = []
@@ -72,7 +76,7 @@ def plan_sources(kb: KnowledgeBase, data_points: list[DataPoint]) -> list[Source
 
 
 def _ordered_sources(kb: KnowledgeBase, spec: DataPointSpec | None, dp: DataPoint) -> list[SourceSpec]:
-    ids = [r.source for r in spec.sources] if spec else dp.source_ids
+    ids = dp.source_ids or ([r.source for r in spec.sources] if spec else [])
     return [kb.sources[i] for i in dict.fromkeys(ids) if i in kb.sources]
 
 

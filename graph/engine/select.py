@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from graph.engine.geo import localise_sources, target_markets
 from graph.engine.icp import user_provided
 from graph.engine.text import PhraseMatcher, Zone, matcher_for, names_term, normalize, snippet_around
 from graph.engine.wording import write_why
@@ -353,4 +354,5 @@ def select_section(
         # right after the must-have incumbents: the seller's own integrations are strong targeting evidence
         at = sum(1 for p in points if p.priority == "must")
         points = [*points[:at], extra, *points[at:]][:limit]
-    return points
+    # sources that have data where the leads are (a UK ICP gets UK registers, never only a US one)
+    return localise_sources(kb, points, target_markets(company, icp))

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from graph.knowledge.checks import check_examples, check_fields, check_loose, check_references
 from graph.knowledge.merge import Exclusion, Merger
 from graph.knowledge.models import DataPointSpec, Pack, ProductCategory, SourceSpec, Vertical
+from graph.knowledge.naics import NaicsReference, load_naics
 from graph.knowledge.pack_schema import KINDS, Kind
 from graph.knowledge.packs import PackEntry, ParsedPack, pack_files, parse_pack, read_pack_file
 from graph.knowledge.problems import Location, Problem, Site
@@ -59,6 +60,7 @@ class KnowledgeBase:
     history: dict[tuple[str, str], list[PackEntry]] = field(default_factory=dict)
     excluded: dict[tuple[str, str], Exclusion] = field(default_factory=dict)
     pack_dirs: list[Path] = field(default_factory=list)
+    naics: NaicsReference | None = None  # the reference the verticals' codes are checked against
 
     def add(self, pack: Pack, origin: str) -> None:
         """Merge a built-in pack (duplicates are an error: use an external pack's ``override``)."""
@@ -71,6 +73,10 @@ class KnowledgeBase:
         """Every reference points at something that exists, every API field path is real, every example
         of a team's data point fits its type."""
         problems = [*check_references(self, broken or set()), *check_fields(self), *check_examples(self)]
+        if self.naics is not None:
+            problems += [Problem(Location("knowledge"), f"vertical {vertical.id}: naics {why}")
+                         for vertical in self.verticals.values() for code in vertical.naics
+                         if (why := self.naics.problem(code))]
         if problems:
             raise KnowledgeError(problems)
 
@@ -159,9 +165,11 @@ def load_from(data_dir: Path, snapshot_dir: Path | None = None, pack_dirs: Seque
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     declared = (data_dir / "VERSION").read_text(encoding="utf-8").strip()
     version = f"{declared}+{digest.hexdigest()[:8]}"
+    naics = data_dir / "naics.yaml"  # reference data, not a pack (a bare test folder may have none)
     snapshot = None if snapshot_dir is None else snapshot_dir / f"knowledge-{digest.hexdigest()[:24]}.json"
     problems: list[Problem] = []
-    kb = KnowledgeBase(version=version, pack_dirs=list(pack_dirs))
+    kb = KnowledgeBase(version=version, pack_dirs=list(pack_dirs),
+                       naics=load_naics(naics) if naics.is_file() else None)
     merger = Merger(kb, problems)
     for path, raw in zip(files, _raw_packs(files, snapshot), strict=True):
         merger.apply(_builtin_entries(_parse_pack(path.name, raw), path.name))

@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 
 from graph.engine.analysis import site_zones
 from graph.engine.custom import place_custom
+from graph.engine.geo import localise_sources, target_markets
 from graph.engine.select import rank_candidates, select_section
 from graph.nodes._common import knowledge, request_of
 from graph.nodes._llm import refine
@@ -30,6 +31,10 @@ async def build_section(name: str, state: BlueprintState, runtime: Runtime[Conte
     # the LLM picks from a wider, still grounded, candidate list
     candidates = ranked[: 2 * limit + 5]
     section, updates = await refine(name, state, runtime, section, kb=kb, candidates=candidates, limit=limit)
-    # the team's own data points for this request, whichever engine chose the rest
-    placed = place_custom(name, section.data_points, request, kb, state["company"], zones, state.get("resolved_icp"))
+    # the LLM may add or rewrite data points: their sources too must have data where the leads are
+    markets = target_markets(state.get("company"), state.get("resolved_icp"))
+    localised = localise_sources(kb, section.data_points, markets)
+    # the team's own data points for this request (their sources are the team's choice), whichever engine
+    # chose the rest
+    placed = place_custom(name, localised, request, kb, state["company"], zones, state.get("resolved_icp"))
     return {name: Section(data_points=placed), **updates}
