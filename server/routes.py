@@ -28,6 +28,7 @@ from server.deps import AuthDep, CacheDep, RequestIdDep, RunnerDep, SettingsDep
 from server.errors import ErrorEnvelope, json_response
 from server.events import SSE_EXAMPLE, to_sse
 from server.examples import BLUEPRINT_EXAMPLE, REQUEST_EXAMPLES
+from server.markdown_format import WantsMarkdown, markdown_response
 from tools.errors import BlueprintError, NotFound
 from tools.ssrf import check_url
 
@@ -221,7 +222,8 @@ async def create_enrichment(
     summary="A previously generated blueprint, from the cache",
     responses={
         200: {
-            "content": {"application/json": {"example": BLUEPRINT_EXAMPLE}},
+            "content": {"application/json": {"example": BLUEPRINT_EXAMPLE},
+                        "text/markdown": {"schema": {"type": "string"}}},
             "headers": {"X-Cache": {"description": "Always HIT", "schema": {"type": "string"}}},
         },
         **_errors(401, 404, 422, 500),
@@ -232,6 +234,7 @@ async def get_enrichment(
         str, Path(pattern=r"^bp_[0-9a-f]{6,64}$", examples=["bp_3f1c9a0e2b7d4c5a8e6f1b2c"])
     ],
     cache: CacheDep,
+    markdown: WantsMarkdown,
 ) -> Any:
     found = await asyncio.to_thread(cache.get_by_id, blueprint_id)
     if found is None:
@@ -241,6 +244,8 @@ async def get_enrichment(
             details={"blueprint_id": blueprint_id},
         )
     found["meta"] = {**found.get("meta", {}), "cache": "hit"}
+    if markdown:
+        return markdown_response(found)
     return json_response(found, headers={"X-Cache": "HIT"})
 
 
