@@ -4,7 +4,7 @@
 
 const API = "/v1/campaigns/enrichment";
 const NODES = ["fetch_site", "analyze_company", "resolve_icp", "firmographic", "technographic",
-  "personalization", "sources", "collection_methods", "assemble"];
+  "personalization", "sources", "collection_methods", "coverage", "assemble"];
 const KEY_STORE = "blueprint-api-key"; // sessionStorage: gone when the tab closes
 const $ = (id) => document.getElementById(id);
 
@@ -193,6 +193,7 @@ async function resumeRun(runId) {
   setBusy(true);
   const run = await (await api("GET", `${API}/runs/${encodeURIComponent(runId)}`)).json();
   if (run.website) $("website").value = run.website;
+  if (run.engine) $("engine").value = run.engine;
   follow(run); // replays every event from the start, then follows live
 }
 
@@ -204,12 +205,14 @@ async function showBlueprintById(id) {
 }
 
 // ── the blueprint as tables ──
-function table(caption, columns, rows) {
-  const t = el("table");
+function table(caption, columns, rows, className) {
+  const t = el("table", null, className ? { class: className } : {});
   t.append(el("caption", caption));
   const head = el("tr");
   for (const c of columns) head.append(el("th", c, { scope: "col" }));
-  t.append(el("thead")).append(head);
+  const thead = el("thead");
+  thead.append(head);
+  t.append(thead);
   const body = el("tbody");
   for (const row of rows) {
     const tr = el("tr");
@@ -255,7 +258,7 @@ function renderBlueprint(bp) {
     out.append(table(section[0].toUpperCase() + section.slice(1) + " data points",
       ["Priority", "Data point", "Why", "Qualification rule", "Sources (field path)"],
       points.map((dp) => [el("span", dp.priority, { class: "prio-" + dp.priority }), dp.name + ` (${dp.key})`,
-        dp.why, dp.qualification_rule || "", fieldPaths(dp, sources)])));
+        dp.why, dp.qualification_rule || "", fieldPaths(dp, sources)]), "data-points"));
   }
   out.append(table("Sources", ["Source", "Kind", "Provides", "Access", "Cost"],
     (bp.sources || []).map((s) => [s.name, s.kind, (s.provides || []).join(", "), s.access, s.cost])));
