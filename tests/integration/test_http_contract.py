@@ -325,7 +325,8 @@ async def test_stream_false_wins_over_accept(client: httpx.AsyncClient, site: Si
 async def test_openapi_documents_routes_schemas_errors_and_the_stream(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     post = spec["paths"][ENRICH]["post"]
-    assert set(spec["paths"]) == {ENRICH, ENRICH + "/{blueprint_id}", "/healthz"}
+    runs = {ENRICH + "/runs", ENRICH + "/runs/{run_id}", ENRICH + "/runs/{run_id}/events"}
+    assert set(spec["paths"]) == {ENRICH, ENRICH + "/{blueprint_id}", "/healthz", *runs}
     assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/EnrichmentRequest")
     assert post["requestBody"]["content"]["application/json"]["examples"]["with_icp"]["value"]["icp"]
     ok = post["responses"]["200"]["content"]
