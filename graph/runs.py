@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 FINISHED = ("done", "failed")
 POLL_S = 0.1  # how often a follower in another process looks for new events
 CANCEL_POLL_S = 0.5  # how often the owner looks for a cancel asked on another replica
+HEARTBEAT_S = 10.0  # how often the owner re-saves a quiet run's record, to show it is still alive
+LOST_AFTER_S = 60.0  # a run whose owner has been silent this long died with its process
+LOST = {"code": "run_lost", "details": {},
+        "message": "The server process running this run stopped before it finished; start the run again."}
 KEEP_FINISHED = 128  # finished runs kept in memory (the cache keeps them for their TTL)
 CANCELLED = {"code": "cancelled", "message": "The run was cancelled.", "details": {}}
 
@@ -84,6 +88,7 @@ class RunManager:
             "finished_at": None, "duration_ms": None, "nodes": {}, "warnings": [], "error": None,
             "blueprint_event_id": None, "last_event_id": 0,
         }
+        record["heartbeat_at"] = time.time()
         live = _LiveRun(record=record)
         self._live[record["run_id"]] = live
         await asyncio.to_thread(self.store.save, dict(record))
@@ -98,7 +103,7 @@ class RunManager:
         live = self._live.get(run_id)
         if live is not None:
             return dict(live.record)
-        return await asyncio.to_thread(self.store.load, run_id)
+        return _unless_lost(await asyncio.to_thread(self.store.load, run_id))
 
     async def blueprint(self, record: dict[str, Any]) -> dict[str, Any] | None:
         event_id = record.get("blueprint_event_id")
@@ -132,7 +137,7 @@ class RunManager:
                 if event["event"] == "done":
                     return
             if not batch:
-                record = await asyncio.to_thread(self.store.load, run_id)
+                record = _unless_lost(await asyncio.to_thread(self.store.load, run_id))
                 if record is None or (record["status"] in FINISHED and record["last_event_id"] <= last):
                     return
                 await asyncio.sleep(POLL_S)
@@ -163,7 +168,7 @@ class RunManager:
 
     # ── internals ──
     async def _drive(self, live: _LiveRun, first: Event, events: AsyncGenerator[Event, None]) -> None:
-        watcher = asyncio.create_task(self._watch_cancel(live, asyncio.current_task()))
+        watcher = asyncio.create_task(self._watch(live, asyncio.current_task()))
         try:
             await self._record(live, first)
             async for event in events:
@@ -184,7 +189,8 @@ class RunManager:
             await events.aclose()
             self._retire()
 
-    async def _watch_cancel(self, live: _LiveRun, task: asyncio.Task[Any] | None) -> None:
+    async def _watch(self, live: _LiveRun, task: asyncio.Task[Any] | None) -> None:
+        """While the run lasts: stop it when another replica asked, and show it is alive when quiet."""
         if self.store.cache is None or task is None:
             return
         while not live.finished:
@@ -192,6 +198,9 @@ class RunManager:
             if await asyncio.to_thread(self.store.cancel_requested, live.record["run_id"]):
                 task.cancel()
                 return
+            if time.time() - live.record["heartbeat_at"] > HEARTBEAT_S:
+                live.record["heartbeat_at"] = time.time()
+                await asyncio.to_thread(self.store.save, dict(live.record))
 
     async def _record(self, live: _LiveRun, event: Event) -> None:
         name, data = event["event"], dict(event.get("data") or {})
@@ -215,7 +224,7 @@ class RunManager:
                                    "details": {}}
             record["finished_at"] = _now()
             record["duration_ms"] = round((time.monotonic() - live.started) * 1000, 1)
-        record["last_event_id"] = stored["id"]
+        record["last_event_id"], record["heartbeat_at"] = stored["id"], time.time()
         live.events.append(stored)
         live.changed.set()
         snapshot = dict(record)
@@ -230,3 +239,13 @@ class RunManager:
         finished = [run_id for run_id, live in self._live.items() if live.finished]
         for run_id in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self._live[run_id]
+
+
+def _unless_lost(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A run another process owns, as it stands — or ``failed`` with ``run_lost`` when that process
+    stopped heartbeating mid-run (it crashed or was killed), so nobody waits for it forever."""
+    if record is None or record["status"] in FINISHED:
+        return record
+    if time.time() - float(record.get("heartbeat_at") or 0) > LOST_AFTER_S:
+        return {**record, "status": "failed", "error": dict(LOST)}
+    return record

@@ -10,11 +10,12 @@ clients may follow one run, from any process sharing the run cache. ``DELETE …
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
@@ -31,7 +32,7 @@ __all__ = ["runs_router"]
 
 RUNS_PATH = ENRICHMENT_PATH + "/runs"
 RUN_ID = Annotated[str, Path(pattern=r"^run_[0-9a-f]{32}$", examples=["run_5b0c8e1f2a3d4c6b9e7f0a1b2c3d4e5f"])]
-HIDDEN = ("tenant", "blueprint_event_id")  # bookkeeping, not part of the resource
+HIDDEN = ("tenant", "blueprint_event_id", "heartbeat_at")  # bookkeeping, not part of the resource
 
 
 class RunLinks(BaseModel):
@@ -177,29 +178,44 @@ async def readable_run(
     return record
 
 
-@runs_router.get(
-    RUNS_PATH + "/{run_id}/events",
-    response_class=EventSourceResponse,
-    summary="The run's events (Server-Sent Events), resumable with Last-Event-ID",
-    description=(
-        "The events of `POST /v1/campaigns/enrichment` with `Accept: text/event-stream`, with ids 1, 2, 3, ... "
-        "for this run: replayed from after `Last-Event-ID` (header, sent by `EventSource` when it reconnects) "
-        "or `?last_event_id=`, else from the start, then followed live until `done`. Any number of clients may "
-        "follow one run, on any replica sharing the run cache. Authenticate with the API key header, or with "
-        "the `token` from the run's `links.events` (for `EventSource`, which cannot send headers)."
-    ),
-    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
-               **_errors(401, 404, 422, 500)},
-)
-async def run_events(
+class _NothingMore(Exception):
+    """The run is over and the client has seen its every event."""
+
+
+class RunEventsRoute(APIRoute):
+    """Answers ``204 No Content`` to a client resuming after a finished run's last event: the SSE way to
+    tell an ``EventSource`` to stop reconnecting (an empty ``200`` stream would have it come back forever)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except _NothingMore:
+                return Response(status_code=204)
+
+        return route
+
+
+async def resume_point(
     record: Annotated[dict[str, Any], Depends(readable_run)],
-    runs: RunsDep,
     last_event_header: Annotated[str | None, Header(alias="Last-Event-ID", include_in_schema=False)] = None,
     last_event_id: Annotated[int | None, Query(ge=0, description="Resume after this event id.")] = None,
-) -> AsyncIterator[ServerSentEvent]:
+) -> int:
     after = last_event_id or 0
     if last_event_header and last_event_header.strip().isdigit():
         after = max(after, int(last_event_header.strip()))
+    if record["status"] in FINISHED and after >= record["last_event_id"] > 0:
+        raise _NothingMore
+    return after
+
+
+async def run_events(
+    record: Annotated[dict[str, Any], Depends(readable_run)],
+    after: Annotated[int, Depends(resume_point)],
+    runs: RunsDep,
+) -> AsyncIterator[ServerSentEvent]:
     first = True
     async for event in runs.follow(record["run_id"], after):
         payload = orjson.dumps(wire_data(event, record.get("request_id"))).decode()
@@ -207,3 +223,25 @@ async def run_events(
         yield ServerSentEvent(event=event["event"], id=str(event["id"]), raw_data=payload,
                               retry=1000 if first else None)
         first = False
+
+
+# added rather than decorated: only add_api_route takes the route class
+runs_router.add_api_route(
+    RUNS_PATH + "/{run_id}/events",
+    run_events,
+    methods=["GET"],
+    response_class=EventSourceResponse,
+    route_class_override=RunEventsRoute,
+    summary="The run's events (Server-Sent Events), resumable with Last-Event-ID",
+    description=(
+        "The events of `POST /v1/campaigns/enrichment` with `Accept: text/event-stream`, with ids 1, 2, 3, ... "
+        "for this run: replayed from after `Last-Event-ID` (header, sent by `EventSource` when it reconnects) "
+        "or `?last_event_id=`, else from the start, then followed live until `done`. Any number of clients may "
+        "follow one run, on any replica sharing the run cache. Resuming after the last event of a finished run "
+        "answers `204` (which tells `EventSource` to stop). Authenticate with the API key header, or with "
+        "the `token` from the run's `links.events` (for `EventSource`, which cannot send headers)."
+    ),
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
+               204: {"description": "Nothing more: the run is over and every event was seen."},
+               **_errors(401, 404, 422, 500)},
+)

@@ -181,10 +181,19 @@ function follow(run) {
   source.onerror = () => {
     // A dropped connection reconnects by itself (with Last-Event-ID). A refused one (e.g. an expired
     // stream token) is closed: fetch the run again for a fresh link and resume after the last event.
-    if (source.readyState === EventSource.CLOSED && current.source === source && current.reopened < 5) {
-      current.reopened += 1;
-      guarded(async () => follow(await (await api("GET", `${API}/runs/${run.run_id}`)).json()));
-    }
+    // Either way, a run that ended without this page seeing its end (its server process died) is
+    // shown as it ended instead of being waited for.
+    if (current.source !== source || current.reopened >= 5) return;
+    current.reopened += 1;
+    guarded(async () => {
+      const fresh = await (await api("GET", `${API}/runs/${run.run_id}`)).json();
+      if (current.source !== source) return;
+      if (fresh.status === "failed" && fresh.error && fresh.error.code === "run_lost") {
+        closeStream(); setBusy(false); showError(new ApiError(0, { error: fresh.error }));
+      } else if (source.readyState === EventSource.CLOSED) {
+        follow(fresh);
+      }
+    });
   };
 }
 

@@ -161,6 +161,10 @@ def test_events_resume_exactly_after_a_dropped_connection_and_several_clients_fo
         assert client.get(run["links"]["self"]).json()["status"] == "running"  # dropping cancels nothing
         rest = _read(client, run["links"]["events"], **{"Last-Event-ID": str(first[-1].id)})
         whole = _read(client, run["links"]["events"])  # another client, later: a full replay
+        # coming back after the last event of a finished run: 204 tells an EventSource to stop reconnecting
+        over = client.get(run["links"]["events"], headers={"Last-Event-ID": str(whole[-1].id)})
+        assert over.status_code == 204 and not over.content
+        assert client.get(run["links"]["events"] + f"?last_event_id={whole[-1].id + 5}").status_code == 204
     resumed = first + rest
     assert _ids(resumed) == list(range(1, len(resumed) + 1))  # none lost, none repeated
     assert [(e.id, e.event, e.data) for e in resumed] == [(e.id, e.event, e.data) for e in whole]

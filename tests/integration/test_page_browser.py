@@ -36,7 +36,7 @@ if not (CHROMIUM and CHROMEDRIVER):
                 "(.ci/run does)", allow_module_level=True)
 
 from selenium.webdriver.common.by import By  # noqa: E402  (after the skip: needs selenium)
-from selenium.webdriver.support import expected_conditions as EC  # noqa: E402, N812
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 HOME_DELAY_S = 4.0
