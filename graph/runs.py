@@ -73,6 +73,11 @@ class RunManager:
         self._live: OrderedDict[str, _LiveRun] = OrderedDict()
 
     # ── public ──
+    @property
+    def active(self) -> int:
+        """Runs of this process still in progress (for a cap on concurrent runs: these hold no request)."""
+        return sum(1 for live in self._live.values() if not live.finished)
+
     async def start(
         self, request: EnrichmentRequest, *, tenant: str | None = None, request_id: str | None = None
     ) -> dict[str, Any]:

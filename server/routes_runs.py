@@ -37,7 +37,8 @@ HIDDEN = ("tenant", "blueprint_event_id", "heartbeat_at")  # bookkeeping, not pa
 
 class RunLinks(BaseModel):
     self: str
-    events: str = Field(description="The event stream; carries a short-lived `token` when API keys are set.")
+    events: str | None = Field(description="The event stream; carries a short-lived `token` when API keys are "
+                               "set. `null` on a cache hit.")
     blueprint: str | None = Field(default=None, description="The blueprint's own resource, once done.")
 
 

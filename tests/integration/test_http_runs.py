@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,8 +157,17 @@ def test_events_resume_exactly_after_a_dropped_connection_and_several_clients_fo
 ) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as client:
         run = _start(client, site)
+        alongside: list[SseEvent] = []  # a second client following the same run at the same time
+
+        def follow_alongside() -> None:
+            with httpx.Client(base_url=server.url, timeout=30) as other:
+                alongside.extend(_read(other, run["links"]["events"]))
+
+        follower = threading.Thread(target=follow_alongside)
+        follower.start()
         first = _read(client, run["links"]["events"], stop_after=2)  # dropped while the site is loading
         assert _ids(first) == [1, 2]
+        assert server.app.state.runs.active == 1
         assert client.get(run["links"]["self"]).json()["status"] == "running"  # dropping cancels nothing
         rest = _read(client, run["links"]["events"], **{"Last-Event-ID": str(first[-1].id)})
         whole = _read(client, run["links"]["events"])  # another client, later: a full replay
@@ -165,9 +175,12 @@ def test_events_resume_exactly_after_a_dropped_connection_and_several_clients_fo
         over = client.get(run["links"]["events"], headers={"Last-Event-ID": str(whole[-1].id)})
         assert over.status_code == 204 and not over.content
         assert client.get(run["links"]["events"] + f"?last_event_id={whole[-1].id + 5}").status_code == 204
+    follower.join(timeout=30)
     resumed = first + rest
     assert _ids(resumed) == list(range(1, len(resumed) + 1))  # none lost, none repeated
     assert [(e.id, e.event, e.data) for e in resumed] == [(e.id, e.event, e.data) for e in whole]
+    assert [(e.id, e.event, e.data) for e in alongside] == [(e.id, e.event, e.data) for e in whole]
+    assert server.app.state.runs.active == 0
     assert resumed[-1].event == "done" and resumed[-2].event == "blueprint"
 
 
