@@ -131,7 +131,7 @@ class RunManager:
                 if live.finished:
                     return
                 live.changed.clear()
-                if index == len(live.events):
+                if index >= len(live.events):  # (>=: a client may claim an id beyond the last one)
                     await live.changed.wait()
         last = after
         while True:

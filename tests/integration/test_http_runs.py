@@ -184,6 +184,28 @@ def test_events_resume_exactly_after_a_dropped_connection_and_several_clients_fo
     assert resumed[-1].event == "done" and resumed[-2].event == "blueprint"
 
 
+def test_resuming_after_an_id_the_run_has_not_reached_waits_without_blocking_the_server(
+    server: UvicornThread, site: SiteServer
+) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        run = _start(client, site)
+        ahead: list[SseEvent] = []
+
+        def follow_ahead() -> None:
+            with httpx.Client(base_url=server.url, timeout=30) as other:
+                ahead.extend(_read(other, run["links"]["events"] + "?last_event_id=1000000"))
+
+        follower = threading.Thread(target=follow_ahead)
+        follower.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert client.get("/healthz").status_code == 200
+        assert time.monotonic() - started < 1.0  # the event loop is not spinning on the far-ahead client
+        follower.join(timeout=30)
+        assert not follower.is_alive() and ahead == []  # nothing after that id; the stream ended with the run
+        assert client.get(run["links"]["self"]).json()["status"] == "done"
+
+
 def test_a_second_process_on_the_same_cache_resumes_the_stream_and_reports_the_run(
     server: UvicornThread, other_process: str, site: SiteServer
 ) -> None:
