@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
 import secrets
 import time
@@ -91,17 +90,13 @@ class RunManager:
             "engine": started.get("engine"), "cache": started.get("cache"), "website": request.website,
             "tenant": tenant, "request_id": request_id, "created_at": _now(), "started_at": None,
             "finished_at": None, "duration_ms": None, "nodes": {}, "warnings": [], "error": None,
-            "blueprint_event_id": None, "last_event_id": 0,
+            "blueprint_event_id": None, "last_event_id": 0, "heartbeat_at": time.time(),
         }
-        record["heartbeat_at"] = time.time()
         live = _LiveRun(record=record)
         self._live[record["run_id"]] = live
         await asyncio.to_thread(self.store.save, dict(record))
-        # a fresh context: the run outlives the request that started it, and must not inherit its
-        # cancel scope (anyio cancels every task in the request's scope when the response is sent)
-        live.task = asyncio.create_task(
-            self._drive(live, first, events), name=f"run {record['run_id']}", context=contextvars.Context()
-        )
+        # the run outlives the request that started it; its log lines keep that request's id
+        live.task = asyncio.create_task(self._drive(live, first, events), name=f"run {record['run_id']}")
         return dict(record)
 
     async def get(self, run_id: str) -> dict[str, Any] | None:

@@ -62,9 +62,9 @@ function showError(error) {
 
 function clearError() { $("error").hidden = true; $("error").replaceChildren(); }
 
-async function guarded(action) {
+async function guarded(action, keepError) {
   try {
-    clearError();
+    if (!keepError) clearError();
     await action();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
@@ -168,6 +168,8 @@ function follow(run) {
   const source = new EventSource(url);
   current.source = source;
   const on = (name, fn) => source.addEventListener(name, (e) => {
+    // "error" is also what EventSource fires, without data, when the connection fails (onerror below)
+    if (typeof e.data !== "string") return;
     current.lastEventId = Number(e.lastEventId) || current.lastEventId;
     fn(JSON.parse(e.data));
   });
@@ -193,7 +195,7 @@ function follow(run) {
       } else if (source.readyState === EventSource.CLOSED) {
         follow(fresh);
       }
-    });
+    }, true); // (an `error` event from the run also lands here: keep it on screen)
   };
 }
 

@@ -159,9 +159,15 @@ def test_a_shared_link_prefills_and_starts_and_errors_show_their_code(
         _wait(browser, lambda d: "blueprint=bp_" in d.current_url)
         _wait(browser, EC.visibility_of_element_located((By.ID, "result-title")))
 
-        browser.get(f"{server.url}/?website=http://10.0.0.1")
+        browser.get(f"{server.url}/?website=http://10.0.0.1")  # refused before the run: a JSON 422
         error = _wait(browser, EC.visibility_of_element_located((By.ID, "error")))
         assert "blocked_url" in error.text
+
+        with serve_site({"/": html("gone", status=404)}) as gone:  # fails mid-run: an `error` event
+            browser.get(f"{server.url}/?website={quote(gone.url)}&engine=catalog")
+            error = _wait(browser, EC.visibility_of_element_located((By.ID, "error")))
+            _wait(browser, lambda d: "insufficient_information" in d.find_element(By.ID, "error").text)
+            _wait(browser, lambda d: d.find_element(By.ID, "submit").is_enabled())  # ready for another try
 
 
 def test_with_api_keys_the_page_asks_for_one_and_streams_with_a_token(
