@@ -8,6 +8,7 @@ same as a full replay.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from graph.settings import get_settings
 from server.app import create_app
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ENRICH + "/runs"
 HOME_DELAY_S = 2.0
+REDIS_URL = os.environ.get("BLUEPRINT_TEST_REDIS_URL")
 
 
 def _slow_home(record: RequestRecord) -> Route:
@@ -60,11 +63,11 @@ def server(env: dict[str, str]) -> Iterator[UvicornThread]:
         yield running
 
 
-@pytest.fixture
-def other_process(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    """A second server, in its own process, on the same cache folder."""
+@contextlib.contextmanager
+def _server_process(env: dict[str, str], folder: Path) -> Iterator[str]:
+    """A server in its own process (the settings in ``env``); its URL."""
     port = free_port()
-    log = tmp_path / "other.log"
+    log = folder / f"server-{port}.log"
     command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning"]
     with log.open("w") as sink:
@@ -90,6 +93,13 @@ def other_process(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def other_process(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """A second server, in its own process, on the same cache folder."""
+    with _server_process(env, tmp_path) as url:
+        yield url
 
 
 def _read(client: httpx.Client, url: str, *, stop_after: int | None = None, **headers: str) -> list[SseEvent]:
@@ -206,11 +216,10 @@ def test_resuming_after_an_id_the_run_has_not_reached_waits_without_blocking_the
         assert client.get(run["links"]["self"]).json()["status"] == "done"
 
 
-def test_a_second_process_on_the_same_cache_resumes_the_stream_and_reports_the_run(
-    server: UvicornThread, other_process: str, site: SiteServer
-) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as here, httpx.Client(base_url=other_process,
-                                                                            timeout=30) as there:
+def _resume_elsewhere(here_url: str, there_url: str, site: SiteServer) -> str:
+    """Start a run on one server, drop its stream mid-run, resume on the other; returns the run id."""
+    with httpx.Client(base_url=here_url, timeout=30) as here, httpx.Client(base_url=there_url,
+                                                                          timeout=30) as there:
         run = _start(here, site)
         first = _read(here, run["links"]["events"], stop_after=2)
         elsewhere = there.get(run["links"]["self"]).json()
@@ -223,6 +232,38 @@ def test_a_second_process_on_the_same_cache_resumes_the_stream_and_reports_the_r
     resumed = first + rest
     assert _ids(resumed) == list(range(1, len(resumed) + 1))
     assert [(e.id, e.event, e.data) for e in resumed] == [(e.id, e.event, e.data) for e in whole]
+    return str(run["run_id"])
+
+
+def test_a_second_process_on_the_same_cache_resumes_the_stream_and_reports_the_run(
+    server: UvicornThread, other_process: str, site: SiteServer
+) -> None:
+    _resume_elsewhere(server.url, other_process, site)
+
+
+@pytest.fixture
+def redis_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    if not REDIS_URL:
+        pytest.skip("BLUEPRINT_TEST_REDIS_URL is not set (see .ci/run)")
+    monkeypatch.setenv("BLUEPRINT_CACHE_URL", REDIS_URL)
+    get_settings.cache_clear()
+    env["BLUEPRINT_CACHE_URL"] = REDIS_URL
+    yield env
+
+
+def test_two_replicas_on_one_redis_resume_the_stream(redis_env: dict[str, str], site: SiteServer) -> None:
+    """Replicas share nothing but Redis: separate cache folders, the run cache at BLUEPRINT_CACHE_URL."""
+    with UvicornThread(create_app()) as first:
+        redis_env["BLUEPRINT_CACHE_DIR"] += "-other-replica"  # (unused with Redis; proves nothing else is shared)
+        with _server_process(redis_env, Path(redis_env["BLUEPRINT_CACHE_DIR"]).parent) as second:
+            run_id = _resume_elsewhere(first.url, second, site)
+    client = redis.Redis.from_url(str(REDIS_URL))
+    try:
+        keys = list(client.scan_iter(match=f"*{run_id}*"))
+        assert keys  # the run was kept in Redis ...
+        client.delete(*keys)  # ... and is removed, leaving the test database as it was
+    finally:
+        client.close()
 
 
 def test_delete_cancels_a_run_and_its_followers_see_it_end(server: UvicornThread, site: SiteServer) -> None:
