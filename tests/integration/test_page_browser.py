@@ -184,3 +184,16 @@ def test_with_api_keys_the_page_asks_for_one_and_streams_with_a_token(
         _wait(browser, EC.visibility_of_element_located((By.ID, "result-title")), timeout=30)
         assert "page-key" not in browser.current_url
         assert browser.execute_script("return localStorage.length") == 0  # the tab's sessionStorage only
+
+
+def test_cancel_stops_the_run_and_says_so(env: None, site: SiteServer, browser: Any) -> None:
+    with UvicornThread(create_app()) as server:
+        browser.get(f"{server.url}/?website={quote(site.url)}&engine=catalog")
+        _wait(browser, lambda d: _node_state(d, "fetch_site") == "running")
+        cancel = browser.find_element(By.ID, "cancel")
+        assert cancel.is_displayed()
+        cancel.click()
+        _wait(browser, lambda d: "cancelled" in d.find_element(By.ID, "error").text)
+        _wait(browser, lambda d: d.find_element(By.ID, "submit").is_enabled())
+        assert not browser.find_element(By.ID, "cancel").is_displayed()
+        assert not browser.find_element(By.ID, "result").is_displayed()
