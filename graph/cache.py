@@ -208,6 +208,38 @@ class RunCache:
     def clear(self) -> int:
         return int(self._safe("clear") or 0)
 
+    # ── runs as resources (graph/run_store.py): a record and an append-only event log per run ──
+    def get_text(self, key: str) -> str | None:
+        value = self._safe("get", f"text:{key}")
+        return value if isinstance(value, str) else None
+
+    def set_text(self, key: str, value: str, ttl_s: int) -> None:
+        self._safe("set", f"text:{key}", value, expire=ttl_s or None)
+
+    def append_text(self, key: str, value: str, ttl_s: int) -> int | None:
+        """Append ``value`` to the log ``key``; its 1-based position (``None`` when the cache is off)."""
+
+        def append(cache: diskcache.Cache) -> int:
+            with cache.transact():  # position and item together: a reader never sees a gap
+                position = int(cache.get(f"log:{key}", 0)) + 1  # (diskcache's incr cannot read JSONDisk)
+                cache.set(f"log:{key}", position, expire=ttl_s or None)
+                cache.set(f"log:{key}:{position}", value, expire=ttl_s or None)
+            return position
+
+        found = self._safe(append)
+        return found if isinstance(found, int) else None
+
+    def texts_from(self, key: str, start: int) -> list[str]:
+        """The log ``key`` from 1-based position ``start`` on."""
+
+        def read(cache: diskcache.Cache) -> list[str]:
+            out: list[str] = []
+            while isinstance(item := cache.get(f"log:{key}:{start + len(out)}"), str):
+                out.append(item)
+            return out
+
+        return list(self._safe(read) or [])
+
 
 class AsyncResponseCache:
     """The provider clients' response cache (``tools.http.ResponseCache``) over the run cache."""

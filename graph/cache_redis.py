@@ -281,3 +281,30 @@ class RedisRunCache(RunCache):
         except redis.RedisError as exc:
             self._failed(exc)
         return removed
+
+    # ── runs as resources (graph/run_store.py) ──
+    def get_text(self, key: str) -> str | None:
+        value = self._call("get", self._k("text", key))
+        return value if isinstance(value, str) else None
+
+    def set_text(self, key: str, value: str, ttl_s: int) -> None:
+        self._call("set", self._k("text", key), value, ex=self._ttl(ttl_s))
+
+    def append_text(self, key: str, value: str, ttl_s: int) -> int | None:
+        client = self._redis()
+        if client is None:
+            return None
+        try:
+            with client.pipeline(transaction=True) as pipe:
+                pipe.rpush(self._k("log", key), value)
+                if ttl_s:
+                    pipe.expire(self._k("log", key), ttl_s)
+                position = pipe.execute()[0]
+        except redis.RedisError as exc:
+            self._failed(exc)
+            return None
+        return int(position)
+
+    def texts_from(self, key: str, start: int) -> list[str]:
+        found = self._call("lrange", self._k("log", key), max(0, start - 1), -1)
+        return [item for item in found if isinstance(item, str)] if isinstance(found, list) else []

@@ -26,6 +26,7 @@ in OpenAPI and checks again.
 from __future__ import annotations
 
 import hmac
+import re
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,6 +40,9 @@ from tools.errors import BlueprintError, Overloaded, PayloadTooLarge, RateLimite
 __all__ = ["AdmissionMiddleware"]
 
 API_PREFIX = "/v1/"
+
+
+_EVENTS_PATH = re.compile(r"^/v1/campaigns/enrichment/runs/[^/]+/events$")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -111,6 +115,10 @@ class AdmissionMiddleware:
             return
         settings: Settings = scope["app"].state.settings
         api = scope["path"].startswith(API_PREFIX)
+        # a run's event stream: a browser's EventSource cannot send a key, so it may prove itself with the
+        # run's signed stream token instead (checked by the route); it holds no run slot, so the door
+        # limit does not count it either
+        events = scope["method"] == "GET" and _EVENTS_PATH.match(scope["path"]) is not None
         declared = _declared_length(scope)
         chunked = _header(scope, b"transfer-encoding") is not None
         has_body = bool(declared) or chunked
@@ -120,7 +128,8 @@ class AdmissionMiddleware:
         rate_headers: dict[str, str] = {}
         try:
             if api:
-                caller = authenticate(settings, scope)
+                token_only = events and not _offered_keys(scope) and b"token=" in scope.get("query_string", b"")
+                caller = None if token_only else authenticate(settings, scope)
                 limiter = self._rate_limiter(settings)
                 if limiter is not None:
                     client = scope.get("client")
@@ -130,7 +139,7 @@ class AdmissionMiddleware:
                         raise _rate_limited(decision.reset_s, settings)
             if declared is not None and declared > settings.max_body_bytes:
                 raise _too_large(settings.max_body_bytes)
-            if api and self._in_progress >= door_limit(settings):
+            if api and not events and self._in_progress >= door_limit(settings):
                 raise _busy(scope)
         except BlueprintError as refusal:
             headers = {**rate_headers, **({"Connection": "close"} if close else {})}
@@ -141,7 +150,7 @@ class AdmissionMiddleware:
             send = _with_headers(send, rate_headers)
         if has_body:
             receive = _counting(receive, settings.max_body_bytes)
-        if not api:
+        if not api or events:
             await self.app(scope, receive, send)
             return
         self._in_progress += 1

@@ -22,13 +22,17 @@ from graph.fingerprint import package_version
 from graph.knowledge import load_knowledge
 from graph.resources import open_resources
 from graph.run import BlueprintRunner
+from graph.run_store import RunStore
+from graph.runs import RunManager
 from graph.settings import Settings, get_settings
 from server.admission import AdmissionMiddleware
 from server.errors import install_error_handlers
 from server.logging import configure_logging
 from server.middleware import RequestContextMiddleware
+from server.page import page_router
 from server.routes import api_router, health_router
 from server.routes_exports import exports_router
+from server.routes_runs import runs_router
 
 __all__ = ["create_app"]
 
@@ -79,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                      refresh_interval_s=active.refresh_interval_s)
             await runner.secret.get()  # read (or made) once now, not by the first request
             app.state.settings, app.state.cache, app.state.runner = active, cache, runner
+            app.state.runs = runs = RunManager(runner, RunStore(cache, active.cache_ttl_s))
             log.info(
                 "ready", extra={"cache": "ok" if available else "disabled", "auth": bool(active.api_keys)}
             )
@@ -92,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 yield
             finally:
                 gc.unfreeze()
+                await runs.aclose()
                 await runner.aclose()
                 await asyncio.to_thread(cache.close)
 
@@ -112,4 +118,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(exports_router)
+    app.include_router(runs_router)
+    app.include_router(page_router)
     return app

@@ -28,6 +28,7 @@ from server.disconnect import CLIENT_CLOSED_REQUEST, until_disconnected
 from server.errors import ErrorEnvelope, json_response
 from server.events import SSE_EXAMPLE, to_sse
 from server.examples import BLUEPRINT_EXAMPLE, REQUEST_EXAMPLES
+from server.markdown_format import WantsMarkdown, markdown_response
 from tools.errors import BlueprintError, NotFound
 from tools.ssrf import check_url
 
@@ -235,7 +236,8 @@ async def _blueprint_of(runner: Any, request: EnrichmentRequest, tenant: str | N
     summary="A previously generated blueprint, from the cache",
     responses={
         200: {
-            "content": {"application/json": {"example": BLUEPRINT_EXAMPLE}},
+            "content": {"application/json": {"example": BLUEPRINT_EXAMPLE},
+                        "text/markdown": {"schema": {"type": "string"}}},
             "headers": {"X-Cache": {"description": "Always HIT", "schema": {"type": "string"}}},
         },
         **_errors(401, 404, 422, 429, 500, 503),
@@ -247,6 +249,7 @@ async def get_enrichment(
     ],
     runner: RunnerDep,
     tenant: TenantDep,
+    markdown: WantsMarkdown,
 ) -> Any:
     found = await runner.find(blueprint_id, tenant=tenant)  # another tenant's id: as if it never existed
     if found is None:
@@ -256,6 +259,8 @@ async def get_enrichment(
             details={"blueprint_id": blueprint_id},
         )
     found["meta"] = {**found.get("meta", {}), "cache": "hit"}
+    if markdown:
+        return markdown_response(found)
     return json_response(found, headers={"X-Cache": "HIT"})
 
 

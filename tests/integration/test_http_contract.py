@@ -326,7 +326,8 @@ async def test_openapi_documents_routes_schemas_errors_and_the_stream(client: ht
     spec = (await client.get("/openapi.json")).json()
     post = spec["paths"][ENRICH]["post"]
     exports = ENRICH + "/{blueprint_id}/exports/{format}"
-    assert set(spec["paths"]) == {ENRICH, ENRICH + "/{blueprint_id}", exports, "/healthz"}
+    runs = {ENRICH + "/runs", ENRICH + "/runs/{run_id}", ENRICH + "/runs/{run_id}/events"}
+    assert set(spec["paths"]) == {ENRICH, ENRICH + "/{blueprint_id}", exports, "/healthz", *runs}
     assert {"200", "401", "404", "422"} <= set(spec["paths"][exports]["get"]["responses"])
     assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/EnrichmentRequest")
     assert post["requestBody"]["content"]["application/json"]["examples"]["with_icp"]["value"]["icp"]
