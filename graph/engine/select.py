@@ -38,7 +38,7 @@ MOTION_PRIOR = 0.45
 SIGNAL_BONUS = 0.15
 ICP_TECH_BONUS = 0.35
 MIN_SCORE = 0.12
-OTHER_MARKET_SCALE = 0.3  # a category's claim on a data point written for markets the seller does not target
+OTHER_MARKET_SCALE = 0.0  # a category's claim on a data point written only for markets the seller does not target
 OTHER_KIND_STACK = 0.5
 
 
@@ -94,9 +94,10 @@ def _market_relevance(
     for c in seller_categories(kb, targeting):
         category = kb.categories[c.id]
         claims = spec.key in category.data_points or c.id in spec.applies_to.categories
-        # a category that serves the seller's market (fleet telematics: trucking) claims this data point for
-        # another of its markets (home services' technicians); for a market the category does not
-        # anticipate (a pharmacy POS) its claims are the best guess there is
+        # a category that serves the seller's market (fleet telematics: trucking; practice software: dental)
+        # claims nothing for its other markets (home services' technicians, a vet PIMS): precision over
+        # recall. For a market the category does not anticipate (a pharmacy POS) its claims are the best
+        # guess there is
         other_market = elsewhere and bool(targeted & set(category.typical_verticals))
         score = c.score * (OTHER_MARKET_SCALE if other_market else 1.0)
         if claims and score > best:

@@ -253,3 +253,21 @@ def test_the_trucking_demo_seller_gets_no_home_services_must_have() -> None:
 @pytest.mark.parametrize("set_name,case_id", _params())
 def test_no_must_have_comes_from_a_market_the_seller_does_not_target(set_name: str, case_id: str) -> None:
     assert other_market_musts(eval_site(set_name, case_id)) == []
+
+
+@pytest.mark.parametrize(("name", "foreign"), [
+    ("dentalpms", {"veterinary_clinics", "behavioral_health", "home_health_senior_care"}),
+    ("vetpms", {"dental_practices", "behavioral_health", "home_health_senior_care"}),
+])
+def test_a_practice_software_seller_gets_no_data_point_written_only_for_a_sibling_market(
+    name: str, foreign: set[str]
+) -> None:
+    """An EHR/practice-management category serves dental, veterinary, behavioural and home-care markets
+    alike; once the seller's own market is known, a data point written only for a sibling market (a vet
+    PIMS for a dental seller) is not in its blueprint at any priority."""
+    keys, _ = blueprint_keys(fixture_site(name), None)
+    base = kb()
+    written_for = {key: {v.id for v in base.verticals.values() if key in v.data_points}
+                   | set(base.data_points[key].applies_to.verticals) for section in keys.values() for key in section}
+    strays = {key for key, markets in written_for.items() if markets and markets <= foreign}
+    assert not strays, strays
