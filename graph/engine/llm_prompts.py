@@ -14,9 +14,11 @@ from urllib.parse import urlsplit
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from graph.engine.analysis import site_zones
 from graph.engine.llm_client import estimate_tokens
 from graph.engine.llm_grounding import known_fields, neutralize
 from graph.engine.select import Candidate
+from graph.engine.semantic import shortlist
 from graph.knowledge import KnowledgeBase
 from graph.schemas import ICP, Company, ResolvedICP
 from graph.state import MarketSignals
@@ -88,7 +90,11 @@ def analysis_messages(
     }
     if provider_facts:  # what Apollo/Clearbit already said about the seller (read with the site)
         view["provider_facts"] = _clip(_dumps(provider_facts), 1500)
-    allowed = {"categories": sorted(kb.categories), "verticals": sorted(kb.verticals),
+    # the cue candidates and the markets nearest the site's words, not the whole (growing) catalogue
+    zones = site_zones(site) if site is not None else []
+    seeds = [s.id for s in (*market.categories, *market.verticals)]
+    verticals, categories = shortlist(kb, zones, seeds)
+    allowed = {"categories": categories, "verticals": verticals,
                "motions": ["channel", "plg", "enterprise", "smb", "local", "ecommerce", "b2c", "public_sector"]}
     parts = [f"<catalog_view>{neutralize(_dumps(view))}</catalog_view>",
              f"<allowed_ids>{_dumps(allowed)}</allowed_ids>"]

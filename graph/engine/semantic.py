@@ -26,8 +26,19 @@ from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import ProductCategory, Vertical
 from graph.state import Scored
 
-__all__ = ["MAP_FIT", "SEMANTIC_WEIGHT", "Embedder", "SemanticIndex", "combine", "load_embedder",
-           "nearest_markets", "query_zones", "semantic_index", "site_similarity"]
+__all__ = [
+    "MAP_FIT",
+    "SEMANTIC_WEIGHT",
+    "Embedder",
+    "SemanticIndex",
+    "combine",
+    "load_embedder",
+    "nearest_markets",
+    "query_zones",
+    "semantic_index",
+    "shortlist",
+    "site_similarity",
+]
 
 log = logging.getLogger(__name__)
 
@@ -190,3 +201,22 @@ def nearest_markets(index: SemanticIndex, embedder: Embedder, phrases: Sequence[
     verticals = [(index.vertical_ids[int(row.argmax())], float(row.max())) for row in v_sims]
     categories = [(index.category_ids[int(row.argmax())], float(row.max())) for row in c_sims]
     return verticals, categories
+
+
+def shortlist(kb: KnowledgeBase, zones: Iterable[Zone], seeds: Iterable[str], *, verticals: int = 40,
+              categories: int = 30) -> tuple[list[str], list[str]]:
+    """The market ids worth offering a model for this site: the cue candidates (``seeds``) and the markets
+    closest in meaning to the site's own words. The whole catalogue grows past what a prompt should carry
+    (hundreds of ids); a market outside the list that the model names anyway is still mapped onto the
+    catalogue by meaning. Without the embedding model: every id."""
+    embedder = load_embedder()
+    if embedder is None:
+        return sorted(kb.verticals), sorted(kb.categories)
+    v_sims, c_sims = site_similarity(semantic_index(kb, embedder), embedder, zones)
+    seeded = set(seeds)
+
+    def pick(ids: Iterable[str], sims: dict[str, float], limit: int) -> list[str]:
+        ranked = sorted((i for i in ids if i not in seeded), key=lambda i: -sims.get(i, 0.0))
+        return sorted({*(i for i in ids if i in seeded), *ranked[:limit]})
+
+    return pick(kb.verticals, v_sims, verticals), pick(kb.categories, c_sims, categories)
