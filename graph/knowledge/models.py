@@ -7,6 +7,7 @@ lives). Packs are merged at load; ids are global and must be unique across all p
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -18,8 +19,8 @@ __all__ = [
     "Cue",
     "DataPointSpec",
     "Pack",
-    "SellerKind",
     "ProductCategory",
+    "SellerKind",
     "SizeBand",
     "SourceRef",
     "SourceSpec",
@@ -184,6 +185,24 @@ class SourceSpec(_Model):
     notes: str = ""
     method: Method = Field(description="How this source is usually collected from.")
     verticals: list[str] = Field(default_factory=list, description="Markets where this source is specific.")
+    countries: list[str] = Field(
+        default_factory=list,
+        description="Where the source has data: ISO 3166-1 alpha-2 codes ('GB', not 'UK'), 'EU' for an EU-wide "
+                    "source, or ['ALL'] for one that works everywhere. The sources plan prefers the ones that serve "
+                    "the seller's and the ICP's countries.",
+    )
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        bad = [c for c in value if not re.fullmatch(r"[A-Z]{2}|ALL", c) or c == "UK"]
+        if bad:
+            raise ValueError(f"countries must be ISO 3166-1 alpha-2 codes, 'EU' or 'ALL', not {bad}")
+        if "ALL" in value and len(value) > 1:
+            raise ValueError("'ALL' stands alone in countries")
+        if len(set(value)) != len(value):
+            raise ValueError("a country appears twice")
+        return value
 
 
 class Pack(_Model):
