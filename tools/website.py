@@ -362,8 +362,9 @@ async def read_site(
 
 
 def site_root(url: str) -> str:
-    """The home page of a deep link's site (same scheme and host), or "" when ``url`` is the home page."""
+    """The home page of a deep link's site (same scheme and host), or "" when ``url`` is the home page
+    (``/?lang=en`` included: a query on the root path is the home page in another dress)."""
     parts = urlsplit(url)
-    if parts.path.strip("/") == "" and not parts.query:
+    if parts.path.strip("/") == "":
         return ""
     return f"{parts.scheme}://{parts.netloc}/"

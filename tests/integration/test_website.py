@@ -265,7 +265,7 @@ async def test_bare_domain_gets_https_and_blocked_scheme_is_refused() -> None:
 
 
 async def test_a_deep_link_also_reads_the_home_page_within_the_page_budget(tablely: SiteServer) -> None:
-    snap = await read_site(tablely.url_for("/pricing", host=HOST), settings=settings(), max_pages=4)
+    snap = await read_site(tablely.url_for("/pricing", host=HOST), limits=settings(), max_pages=4)
     assert [p.kind for p in snap.pages][:2] == ["home", "pricing"]  # the home page speaks for the company
     assert snap.pages[0].url == tablely.url_for("/", host=HOST)
     assert len(snap.pages) <= 4 and tablely.hits["/"] == 1 and tablely.hits["/pricing"] == 1
@@ -273,5 +273,5 @@ async def test_a_deep_link_also_reads_the_home_page_within_the_page_budget(table
 
 
 async def test_the_home_page_is_not_read_twice(tablely: SiteServer) -> None:
-    await read_site(tablely.url_for("/", host=HOST), settings=settings())
+    await read_site(tablely.url_for("/", host=HOST), limits=settings())
     assert tablely.hits["/"] == 1
