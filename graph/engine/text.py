@@ -125,6 +125,9 @@ def matcher_for(phrases: tuple[str, ...]) -> PhraseMatcher:
     return PhraseMatcher(phrases)
 
 
+# pure, and asked again for the same zone and phrase (by each section, and once to test, once to take);
+# bounded, since its keys hold whole zone texts
+@lru_cache(maxsize=1024)
 def snippet_around(text: str, phrase: str, width: int = 90) -> str:
     """The sentence-ish window around the first word-bounded occurrence of ``phrase`` in ``text``.
 
@@ -155,6 +158,13 @@ def _window(text: str, norm: str, m: re.Match[str], width: int) -> str:
 def _restore_case(original: str, fragment: str) -> str:
     """Return the fragment as it was written (case, quotes, dashes): ``normalize`` maps characters one
     to one apart from white space, so the same offsets hold in the white-space-collapsed original."""
-    flat = _WS.sub(" ", original).strip()
-    idx = normalize(flat).find(fragment)
+    flat, norm = _flattened(original)
+    idx = norm.find(fragment)
     return flat[idx : idx + len(fragment)] if idx != -1 else fragment
+
+
+@lru_cache(maxsize=64)
+def _flattened(original: str) -> tuple[str, str]:
+    """A line with its white space collapsed, and that normalized: the same for every snippet of it."""
+    flat = _WS.sub(" ", original).strip()
+    return flat, normalize(flat)
