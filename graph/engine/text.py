@@ -51,6 +51,7 @@ class PhraseMatcher:
         body = _trie_pattern(unique) if unique else r"(?!x)x"
         # \w is Unicode-aware: a phrase never matches inside a word, accented ones included ("pos" in "posé")
         self._regex = re.compile(rf"(?<!\w)(?:{body})(?!\w)")
+        assert self._regex.groups == 0, "count() relies on findall returning whole matches"
         # a few phrases are cheaper to rule out with substring searches (C, memchr) than with a regex
         # scan; most texts contain none of them. Only a text with a substring hit is scanned.
         self._literals = tuple(unique) if len(unique) <= SMALL_SET else None
@@ -60,7 +61,7 @@ class PhraseMatcher:
         # map over a bound C method: no Python frame per phrase (this runs for every zone and matcher)
         if self._literals is not None and not any(map(norm.__contains__, self._literals)):
             return Counter()
-        return Counter(m.group(0) for m in self._regex.finditer(norm))
+        return Counter(self._regex.findall(norm))  # no capturing group: findall yields whole matches
 
 
 
