@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import measure
+from bench import cpu, measure
 from bench.report import Figure, machine, render_markdown, write_results
 from bench.world import ROOT, Latencies, ServerProcess, World, free_port, stub_world
 
@@ -44,25 +44,27 @@ class Plan:
     identical: int
     cli_runs: int
     latency_bound_only: bool = False  # only the figures whose ratio depends on the upstream latencies
+    cpu_runs: int = 0  # distinct cold runs per (engine, site) for the server-CPU figures (0: not measured)
 
 
 # Typical upstreams: the graded profile. A company website answers a server-side page fetch in about
 # 250 ms (DNS, TLS, time to first byte, transfer); a chat completion returning ~700 tokens of JSON takes
 # several seconds (2 s is the fast end); Apollo and Clearbit answer enrichment calls in ~300 ms.
 TYPICAL = Plan("typical", Latencies(site=0.25, llm=2.0, provider=0.3), cold_runs=5, hit_rounds=300,
-               sse_rounds=100, concurrent=100, identical=50, cli_runs=3)
+               sse_rounds=100, concurrent=100, identical=50, cli_runs=3, cpu_runs=40)
 # Fast upstreams: a stress profile for the latency-bound figures — 50 ms pages and a 0.4 s LLM leave the
 # server's own CPU nowhere to hide.
 FAST = Plan("fast", Latencies(site=0.05, llm=0.4, provider=0.05), cold_runs=5, hit_rounds=0, sse_rounds=0,
             concurrent=100, identical=0, cli_runs=0, latency_bound_only=True)
 QUICK = Plan("quick", Latencies(site=0.02, llm=0.05, provider=0.02), cold_runs=2, hit_rounds=40, sse_rounds=10,
-             concurrent=10, identical=10, cli_runs=1)
+             concurrent=10, identical=10, cli_runs=1, cpu_runs=2)
 QUICK_FAST = Plan("quick-fast", Latencies(site=0.01, llm=0.02, provider=0.01), cold_runs=2, hit_rounds=0,
                   sse_rounds=0, concurrent=10, identical=0, cli_runs=0, latency_bound_only=True)
 PROFILES = {"typical": TYPICAL, "fast": FAST}
 
 COLD_GOAL, HIT_GOAL, SSE_GOAL, CONCURRENCY_GOAL, CLI_GOAL = 1.10, 1.5, 2.0, 2.0, 2.0
 LLM_CALLS_GOAL, PROMPT_TOKENS_GOAL = 6, 15_000
+CPU_GOALS_MS = {"catalog": 12.0, "llm": 20.0}  # server CPU per cold run on a one-page site
 
 
 def _ratio(value: float) -> str:
@@ -190,6 +192,25 @@ def cli_figures(world: World, plan: Plan) -> list[Figure]:
     ]
 
 
+def cpu_figures(plan: Plan) -> list[Figure]:
+    """Server CPU per cold run, one worker, in a world of its own (``bench/cpu.py``). CPU time does not
+    depend on how long the upstreams make a run wait, so the stand-ins answer with the fast profile's
+    latencies (the quick run's own), which keeps the many runs short."""
+    latencies = QUICK_FAST.latencies if plan is QUICK else FAST.latencies
+    figures: list[Figure] = []
+    for row in cpu.measure(latencies, plan.cpu_runs, ["catalog", "llm"], ["one-page", "multi-page"]):
+        goal = CPU_GOALS_MS[row.engine] if row.site == "one-page" else None
+        figures.append(Figure(
+            f"cpu_{row.engine}_{row.site.replace('-', '_')}",
+            f"Server CPU per cold run, {row.engine} engine, {row.site} site (1 worker)",
+            f"≤ {goal:g} ms" if goal is not None else "reported",
+            f"{row.per_run_ms:.1f} ms ({row.runs} runs)", row.per_run_ms,
+            None if goal is None else row.per_run_ms <= goal,
+            {"cpu_ms": row.cpu_ms, "wall_ms": row.wall_ms, "runs": row.runs},
+        ))
+    return figures
+
+
 def measure_all(world: World, plan: Plan) -> list[Figure]:
     """Every figure of ``plan`` against one stub world; each figure is tagged with the plan's name."""
     figures: list[Figure] = []
@@ -257,6 +278,12 @@ def main(argv: list[str] | None = None) -> int:
             log.info("[%s] server up at %s (pid %d, %d worker(s))", plan.name, world.server.url, world.server.pid,
                      args.workers)
             figures += measure_all(world, plan)
+        if plan.cpu_runs:
+            log.info("[%s] server CPU per cold run: one worker, %d runs each", plan.name, plan.cpu_runs)
+            cpu_rows = cpu_figures(plan)
+            for figure in cpu_rows:
+                figure.profile = plan.name
+            figures += cpu_rows
     config["duration_s"] = round(time.perf_counter() - started, 1)
     info = machine()
     path = write_results(args.out, figures, info, config)

@@ -7,6 +7,7 @@ line breaks inserted at block boundaries so text keeps its reading order.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -67,6 +68,7 @@ def registrable_name(host: str) -> str:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@functools.lru_cache(maxsize=2048)  # pure; every link of a page is compared with the same page URL
 def _origin_site(url: str) -> tuple[str, str, int | None] | None:
     try:
         parts = urlsplit(url)

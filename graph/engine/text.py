@@ -51,15 +51,17 @@ class PhraseMatcher:
         body = _trie_pattern(unique) if unique else r"(?!x)x"
         # \w is Unicode-aware: a phrase never matches inside a word, accented ones included ("pos" in "posé")
         self._regex = re.compile(rf"(?<!\w)(?:{body})(?!\w)")
+        assert self._regex.groups == 0, "count() relies on findall returning whole matches"
         # a few phrases are cheaper to rule out with substring searches (C, memchr) than with a regex
         # scan; most texts contain none of them. Only a text with a substring hit is scanned.
         self._literals = tuple(unique) if len(unique) <= SMALL_SET else None
 
     def count(self, text: str) -> Counter[str]:
         norm = normalize(text)
-        if self._literals is not None and not any(p in norm for p in self._literals):
+        # map over a bound C method: no Python frame per phrase (this runs for every zone and matcher)
+        if self._literals is not None and not any(map(norm.__contains__, self._literals)):
             return Counter()
-        return Counter(m.group(0) for m in self._regex.finditer(norm))
+        return Counter(self._regex.findall(norm))  # no capturing group: findall yields whole matches
 
 
 
@@ -125,6 +127,9 @@ def matcher_for(phrases: tuple[str, ...]) -> PhraseMatcher:
     return PhraseMatcher(phrases)
 
 
+# pure, and asked again for the same zone and phrase (by each section, and once to test, once to take);
+# bounded, since its keys hold whole zone texts
+@lru_cache(maxsize=1024)
 def snippet_around(text: str, phrase: str, width: int = 90) -> str:
     """The sentence-ish window around the first word-bounded occurrence of ``phrase`` in ``text``.
 
@@ -155,6 +160,13 @@ def _window(text: str, norm: str, m: re.Match[str], width: int) -> str:
 def _restore_case(original: str, fragment: str) -> str:
     """Return the fragment as it was written (case, quotes, dashes): ``normalize`` maps characters one
     to one apart from white space, so the same offsets hold in the white-space-collapsed original."""
-    flat = _WS.sub(" ", original).strip()
-    idx = normalize(flat).find(fragment)
+    flat, norm = _flattened(original)
+    idx = norm.find(fragment)
     return flat[idx : idx + len(fragment)] if idx != -1 else fragment
+
+
+@lru_cache(maxsize=64)
+def _flattened(original: str) -> tuple[str, str]:
+    """A line with its white space collapsed, and that normalized: the same for every snippet of it."""
+    flat = _WS.sub(" ", original).strip()
+    return flat, normalize(flat)

@@ -12,6 +12,7 @@ seller's leads (never the seller's own category, never "your ICP"), written shor
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
@@ -38,12 +39,16 @@ _SILENT_H = ("hour", "honest", "honor", "honour", "heir")
 _VOWEL_LETTERS = set("AEFHILMNORSX")
 
 
+# the pure string functions below run for every data point's ``why``, mostly on the same few market
+# names and the seller's offering: memoized (bounded), they cost a lookup after the first time
+@functools.lru_cache(maxsize=4096)
 def soft_lower(text: str) -> str:
     """Lower-case for use mid-sentence, keeping acronyms and brand casing (ELD, QuickBooks, POS, X-ray)."""
     return " ".join(w if any(c.isupper() for c in w[1:]) or re.match(r"[A-Z]-", w) else w.lower()
                     for w in text.split())
 
 
+@functools.lru_cache(maxsize=4096)
 def short_name(name: str) -> str:
     """A market's name without its parenthetical examples, as it reads inside a sentence."""
     return _PARENTHETICAL.sub("", name).strip() or name
@@ -82,6 +87,7 @@ def _same_word(a: str, b: str) -> bool:
         a.endswith("y") and b == a[:-1] + "ies") or (b.endswith("y") and a == b[:-1] + "ies")
 
 
+@functools.lru_cache(maxsize=8192)
 def _join(before: str, value: str, after: str, as_written: bool) -> tuple[str, str, str]:
     """One placeholder's join with the text around it (see the module docstring). A value ``as_written``
     (a company's name, a quote) is never changed: only the article before it is chosen."""
