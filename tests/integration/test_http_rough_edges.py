@@ -1,0 +1,55 @@
+"""HTTP answers a newcomer meets first: a form body, a ``?stream=`` typo, a wrong method."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from server.app import create_app
+from tests.support.http_helpers import ENRICH, app_client
+from tests.support.site_server import SiteServer
+
+
+@pytest.fixture
+async def client(site: SiteServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(create_app()) as c:
+        yield c
+
+
+async def test_a_form_body_is_told_to_send_json(client: httpx.AsyncClient, site: SiteServer) -> None:
+    # what `curl -d website=... URL` sends
+    response = await client.post(ENRICH, content=f"website={site.url}".encode(),
+                                 headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert "send JSON with Content-Type: application/json" in error["message"]
+    assert "application/x-www-form-urlencoded" in error["message"]
+    assert "valid dictionary" not in error["message"]
+
+
+async def test_a_json_array_body_is_told_to_send_an_object(client: httpx.AsyncClient) -> None:
+    response = await client.post(ENRICH, json=["acme.example"])
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert "the body must be a JSON object" in message and "came as" not in message
+
+
+@pytest.mark.parametrize("value", ["maybe", "", "truthy"])
+async def test_a_stream_flag_that_is_not_a_boolean_is_422(client: httpx.AsyncClient, site: SiteServer,
+                                                          value: str) -> None:
+    response = await client.post(ENRICH, params={"stream": value}, json={"website": site.url})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert f"stream={value!r} is not a boolean" in error["message"]
+    assert error["details"]["errors"][0]["field"] == "query.stream"
+
+
+@pytest.mark.parametrize("value", ["false", "0", "off"])
+async def test_a_false_stream_flag_answers_json(client: httpx.AsyncClient, site: SiteServer, value: str) -> None:
+    response = await client.post(ENRICH, params={"stream": value}, json={"website": site.url})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
