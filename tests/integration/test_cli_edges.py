@@ -123,3 +123,9 @@ def test_a_thin_page_refusal_says_what_it_needs_and_how_to_reread(runner: CliRun
     assert "--refresh (HTTP: options.cache \"refresh\")" in " ".join(again.stderr.split())
     # a refresh reads the site itself: nothing to re-read, no hint
     assert "at least 40 needed" in fresh.stderr and "--refresh" not in fresh.stderr
+
+
+def test_validate_of_a_missing_folder_points_at_the_argument(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["knowledge", "validate", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "fix: check the DIR argument" in result.stdout and "BLUEPRINT_KNOWLEDGE_DIR" not in result.stdout
