@@ -1,12 +1,16 @@
-"""HTTP answers a newcomer meets first: a form body, a ``?stream=`` typo, a wrong method."""
+"""What a newcomer meets first over HTTP: a form body, a ``?stream=`` typo, a start-up with a broken pack."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from graph.knowledge import KnowledgeError, load_knowledge
+from graph.settings import get_settings
 from server.app import create_app
 from tests.support.http_helpers import ENRICH, app_client
 from tests.support.site_server import SiteServer
@@ -53,3 +57,30 @@ async def test_a_false_stream_flag_answers_json(client: httpx.AsyncClient, site:
     response = await client.post(ENRICH, params={"stream": value}, json={"website": site.url})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
+
+
+async def test_an_invalid_knowledge_folder_fails_start_up_with_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLUEPRINT_KNOWLEDGE_DIR", str(tmp_path / "nope"))
+    get_settings.cache_clear()
+    load_knowledge.cache_clear()
+    try:
+        app = create_app()
+        incoming = [{"type": "lifespan.startup"}]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return incoming.pop(0)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        with pytest.raises(KnowledgeError):
+            await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+    finally:
+        load_knowledge.cache_clear()
+    assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
+    message = sent[0]["message"]
+    assert message.startswith("cannot start: knowledge packs: 1 problem")
+    assert "knowledge folder not found" in message and "Traceback" not in message
