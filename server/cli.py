@@ -130,7 +130,7 @@ async def _generate(request: Any, engine: str | None, progress: _Progress) -> An
         async with open_runner() as runner:
             cache = runner.cache
             if request.options.cache != "bypass" and cache is not None and not cache.available:
-                progress.cache_off = getattr(cache, "disabled_reason", None) or "the cache folder is unusable"
+                progress.cache_off = "unusable, running uncached"  # the reason is in the cache's own warning
             blueprint, _ = await runner.generate(request, engine=engine, on_event=progress)
     return blueprint
 
