@@ -13,7 +13,7 @@ from graph.knowledge import KnowledgeError, load_knowledge
 from graph.settings import get_settings
 from server.app import create_app
 from tests.support.http_helpers import ENRICH, app_client
-from tests.support.site_server import SiteServer
+from tests.support.site_server import SiteServer, serve_site
 
 
 @pytest.fixture
@@ -84,3 +84,24 @@ async def test_an_invalid_knowledge_folder_fails_start_up_with_the_report(
     message = sent[0]["message"]
     assert message.startswith("cannot start: knowledge packs: 1 problem")
     assert "knowledge folder not found" in message and "Traceback" not in message
+
+
+async def test_a_thin_page_refusal_has_the_words_needed_and_the_refresh_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BLUEPRINT_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
+    get_settings.cache_clear()
+    thin = "<html><title>Hi</title><body><p>Hello there, friends.</p></body></html>"
+    with serve_site({"/": thin}) as server:
+        async with app_client(create_app()) as client:
+            answers = [await client.post(ENRICH, json={"website": server.url}) for _ in range(2)]
+            fresh = await client.post(ENRICH, json={"website": server.url, "options": {"cache": "refresh"}})
+    for answer in [*answers, fresh]:
+        assert answer.status_code == 422
+        error = answer.json()["error"]
+        assert error["code"] == "insufficient_information"
+        assert error["details"]["min_words"] == 40 and "at least 40 needed" in error["message"]
+    again = answers[1].json()["error"]
+    assert again["details"]["page_cache"]["ttl_s"] == 86400
+    assert 'options.cache "refresh"' in again["message"]
+    assert "page_cache" not in fresh.json()["error"]["details"]  # a refresh read the site itself
