@@ -12,6 +12,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -19,7 +20,7 @@ from fastapi_offline import FastAPIOffline
 from graph.admission import RunSlots
 from graph.cache import AsyncPageCache, AsyncResponseCache, open_run_cache
 from graph.fingerprint import package_version
-from graph.knowledge import load_knowledge
+from graph.knowledge import KnowledgeError, load_knowledge
 from graph.resources import open_resources
 from graph.run import BlueprintRunner
 from graph.run_store import RunStore
@@ -62,9 +63,32 @@ def _warm_up(settings: Settings) -> None:
         import graph.engine.llm  # noqa: F401
 
 
+class StartupReportMiddleware:
+    """Replaces the traceback Starlette sends with a failed start-up (uvicorn prints it) by the report
+    the lifespan left in ``report``: an invalid knowledge pack reads as ``blueprint knowledge validate``
+    prints it. Every other scope passes through untouched."""
+
+    def __init__(self, app: Any, report: list[str]) -> None:
+        self.app, self.report = app, report
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def reporting(message: Any) -> None:
+            if message.get("type") == "lifespan.startup.failed" and self.report:
+                message = {**message, "message": "cannot start: " + self.report[-1]}
+            await send(message)
+
+        await self.app(scope, receive, reporting)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. ``settings`` defaults to the process settings (environment and ``.env``)."""
     configure_logging(secrets=(settings or get_settings()).secret_values)
+
+    startup_report: list[str] = []
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +96,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache = open_run_cache(active)
         # opening probes the folder: an unusable one is logged once and the service runs uncached
         available = await asyncio.to_thread(lambda: cache.available)
-        await asyncio.to_thread(_warm_up, active)
+        try:
+            await asyncio.to_thread(_warm_up, active)
+        except KnowledgeError as exc:
+            await asyncio.to_thread(cache.close)
+            startup_report.append(exc.report())  # what the server says instead of a traceback
+            raise
         page_cache = AsyncPageCache(cache) if available else None
         # provider answers are memoized like on the CLI/Python path (company 30 days, person 7 days): a
         # `refresh` runs the graph again but does not pay the providers again for what they just said
@@ -113,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(app)
+    app.add_middleware(StartupReportMiddleware, report=startup_report)
     app.add_middleware(AdmissionMiddleware)  # inside the request context: its refusals carry the request id
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)

@@ -1,7 +1,8 @@
 """The ``blueprint`` command line.
 
 Exit codes: 0 success · 1 unexpected error · 2 bad input (validation_error, blocked_url) ·
-3 insufficient information · 4 upstream failure (upstream_error, timeout) · 143 stopped by SIGTERM.
+3 insufficient information · 4 upstream failure (upstream_error, timeout) · 130 interrupted (Ctrl-C) ·
+143 stopped by SIGTERM. ``serve`` exits 2 when its port is taken.
 Progress goes to stderr (a live display on a terminal, one line per node otherwise); results to stdout.
 """
 
@@ -12,6 +13,7 @@ import contextlib
 import json
 import re
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +39,8 @@ __all__ = ["app"]
 
 EXIT_HELP = ("Exit codes: 0 ok, 1 unexpected error, 2 bad input (validation_error, blocked_url), "
              "3 insufficient_information (site unreadable or too thin, and no ICP), 4 upstream failure "
-             "(upstream_error, timeout).")  # one line: the help wraps it to the terminal
+             "(upstream_error, timeout), 130 interrupted (Ctrl-C), 143 stopped (SIGTERM).")
+# (one line: the help wraps it to the terminal)
 
 app = typer.Typer(help=f"Enrichment Blueprint: which data to collect about your leads.\n\n{EXIT_HELP}",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=_PlainHelpGroup)
@@ -90,6 +93,7 @@ class _Progress:
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
         self._status: Any = None
+        self.cache_off: str | None = None  # why the run cache is unusable (then a run is not a "miss")
         if self.tty:
             from rich.console import Console
 
@@ -105,7 +109,8 @@ class _Progress:
         elif name == "warning":
             line = f"! warning [{data['code']}]: {data['message']}"
         elif name == "run_started":
-            line = f"run {data['blueprint_id']} (engine {data['engine']}, cache {data['cache']})"
+            cache = f"off: {self.cache_off}" if self.cache_off and data["cache"] == "miss" else data["cache"]
+            line = f"run {data['blueprint_id']} (engine {data['engine']}, cache {cache})"
         else:
             return
         if self._status is not None:
@@ -125,6 +130,9 @@ async def _generate(request: Any, engine: str | None, progress: _Progress) -> An
 
     with _cancelled_by_sigterm():
         async with open_runner() as runner:
+            cache = runner.cache
+            if request.options.cache != "bypass" and cache is not None and not cache.available:
+                progress.cache_off = "unusable, running uncached"  # the reason is in the cache's own warning
             blueprint, _ = await runner.generate(request, engine=engine, on_event=progress)
     return blueprint
 
@@ -166,6 +174,12 @@ def generate(
     """Generate an enrichment blueprint for WEBSITE."""
     from graph.schemas import EnrichmentRequest
 
+    if no_cache and refresh:
+        _err("error [validation_error]: --no-cache and --refresh contradict each other (--no-cache neither reads "
+             "nor writes the cache; --refresh runs again and writes it): pass one.")
+        raise typer.Exit(2)
+    if out is not None:
+        _check_writable(out)  # before the run, not after it
     require_valid_knowledge()  # an invalid pack stops here, with every problem, not mid-run
     try:
         icp_data = json.loads(icp.read_text(encoding="utf-8")) if icp else None
@@ -191,6 +205,10 @@ def generate(
         progress.stop()
         _err("stopped (SIGTERM)")
         raise typer.Exit(128 + signal.SIGTERM) from None
+    except KeyboardInterrupt:  # Ctrl-C: asyncio.run unwound the run first; the shell convention, 128 + SIGINT
+        progress.stop()
+        _err("interrupted")
+        raise typer.Exit(128 + signal.SIGINT) from None
     progress.stop()
     text = blueprint.to_markdown() if format == "markdown" else blueprint.model_dump_json(indent=2)
     if out:
@@ -198,6 +216,30 @@ def generate(
         _err(f"wrote {out}")
     else:
         typer.echo(text)
+
+
+def _check_writable(out: Path) -> None:
+    """Exit 2 unless ``out`` can be written as a file: its folder exists and is writable, and it is not
+    itself a folder. Probed by creating the file (removed again if it was not there), since permission bits
+    do not tell for root or for /proc-like file systems."""
+    problem = None
+    if out.is_dir():
+        problem = "it is a folder; give a file name"
+    elif not out.parent.is_dir():
+        problem = f"the folder {out.parent} does not exist"
+    else:
+        existed = out.exists()
+        try:
+            with out.open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            problem = f"it cannot be written ({exc.strerror or exc})"
+        else:
+            if not existed:
+                out.unlink(missing_ok=True)
+    if problem:
+        _err(f"error [validation_error]: --out {out}: {problem}.")
+        raise typer.Exit(2)
 
 
 @app.command(cls=_PlainHelp)
@@ -222,9 +264,31 @@ def serve(
     import uvicorn
 
     require_valid_knowledge()  # refuse to start with an invalid pack (exit 2, the full report)
+    _check_port_free(host, port)
     # access_log=False: the app writes one JSON access line per request (with its request id) itself
-    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True, access_log=False)
+    try:
+        uvicorn.run("server.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", proxy_headers=True, access_log=False)
+    except SystemExit as exc:  # uvicorn's "startup failed" is 3, which here means insufficient_information
+        if exc.code not in (None, 0):
+            _err("error [startup_failed]: the server did not start (the log above says why).")
+            raise typer.Exit(1) from None
+        raise
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Exit 2 with a clear message when ``host:port`` cannot be bound (taken, or not an address here),
+    instead of uvicorn's start-up failure. Bound as uvicorn binds (SO_REUSEADDR), then released."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        _err(f"error [validation_error]: cannot listen on {host}:{port}: {exc.strerror or exc}; "
+             "pick a free --port (or stop what holds it).")
+        raise typer.Exit(2) from None
 
 
 @app.command(cls=_PlainHelp)

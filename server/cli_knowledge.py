@@ -50,7 +50,8 @@ def _load(dirs: list[Path] | None) -> KnowledgeBase:
     try:
         if dirs is None:
             return load_knowledge()
-        return load_from(_data_dir(), snapshot_dir=get_settings().cache_dir / "knowledge", pack_dirs=dirs)
+        return load_from(_data_dir(), snapshot_dir=get_settings().cache_dir / "knowledge", pack_dirs=dirs,
+                         dirs_origin="the --dir path")
     except KnowledgeError as exc:
         typer.echo(exc.report(), err=True)
         raise typer.Exit(2) from None
@@ -66,7 +67,8 @@ def validate(
     from graph.settings import get_settings
 
     try:
-        kb = load_from(_data_dir(), snapshot_dir=get_settings().cache_dir / "knowledge", pack_dirs=dirs)
+        kb = load_from(_data_dir(), snapshot_dir=get_settings().cache_dir / "knowledge", pack_dirs=dirs,
+                       dirs_origin="the DIR argument (a folder of YAML packs)")
     except KnowledgeError as exc:
         typer.echo(exc.report())
         raise typer.Exit(2) from None

@@ -17,7 +17,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from graph.cache import RunCache
 from graph.run import BlueprintRunner
 from graph.settings import Settings
-from tools.errors import Unauthorized
+from tools.errors import InvalidRequest, Unauthorized
 
 __all__ = [
     "AuthDep",
@@ -25,6 +25,7 @@ __all__ = [
     "RequestIdDep",
     "RunnerDep",
     "SettingsDep",
+    "StreamFlagDep",
     "TenantDep",
     "require_api_key",
 ]
@@ -100,9 +101,31 @@ async def get_tenant(request: Request) -> str | None:
     return tenant
 
 
+# the spellings of ``?stream=`` (routes.wants_stream streams on the first set); anything else is a typo
+STREAM_ON = frozenset({"true", "1", "yes", "on"})
+STREAM_OFF = frozenset({"false", "0", "no", "off"})
+
+
+async def check_stream_flag(request: Request) -> None:
+    """Refuse ``?stream=maybe`` (422) instead of quietly answering JSON. Read from the raw query string: a
+    declared query parameter would be resolved by FastAPI on every request, cache hits included."""
+    query = request.scope.get("query_string", b"")
+    if b"stream" not in query:
+        return
+    for part in query.decode("latin-1").split("&"):
+        name, _, value = part.partition("=")
+        if name == "stream" and value.lower() not in STREAM_ON | STREAM_OFF:
+            raise InvalidRequest(
+                f"stream={value!r} is not a boolean: use stream=true (Server-Sent Events) or stream=false.",
+                details={"errors": [{"field": "query.stream", "message": "must be true or false",
+                                     "type": "bool_parsing"}]},
+            )
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 RunnerDep = Annotated[BlueprintRunner, Depends(get_runner)]
 CacheDep = Annotated[RunCache, Depends(get_cache)]
 RequestIdDep = Annotated[str, Depends(get_request_id)]
 AuthDep = Depends(require_api_key)
 TenantDep = Annotated[str | None, Depends(get_tenant)]
+StreamFlagDep = Annotated[None, Depends(check_stream_flag)]

@@ -109,7 +109,14 @@ def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in parts)
 
 
-def readable_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
+# what pydantic says when the body is not a JSON object: a form (curl -d without a Content-Type) or a
+# JSON array, string or number
+_NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type"}
+
+
+def readable_validation_errors(errors: list[Any], content_type: str = "application/json") -> list[dict[str, Any]]:
+    """One ``{field, message, type}`` per problem; ``content_type`` is the request's, to tell a sender of
+    a form (curl's default for ``-d``) to send JSON."""
     out: list[dict[str, Any]] = []
     for err in errors:
         kind = err.get("type", "")
@@ -125,6 +132,10 @@ def readable_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
         message = message.removeprefix("Value error, ")
         if kind == "missing" and loc == ("body",):
             message = "a JSON body is required"
+        elif kind in _NOT_AN_OBJECT and loc == ("body",):
+            media = content_type.split(";", 1)[0].strip().lower() or "none"
+            message = ("the body must be a JSON object: send JSON with Content-Type: application/json"
+                       + ("" if media == "application/json" else f" (this one came as {media})"))
         out.append({"field": _loc(loc), "message": message, "type": kind})
     return out
 
@@ -136,7 +147,7 @@ async def _on_blueprint_error(request: Request, exc: Exception) -> Response:
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = readable_validation_errors(list(exc.errors()))
+    errors = readable_validation_errors(list(exc.errors()), request.headers.get("content-type", ""))
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "invalid request"
     body = envelope(
         "validation_error", f"Invalid request — {summary}", {"errors": errors}, _request_id(request)

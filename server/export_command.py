@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 
 from graph.schemas import Blueprint
 from tools.errors import InvalidRequest
@@ -24,9 +25,15 @@ def load_blueprint(ref: str) -> Blueprint:
     if path.is_file():
         try:
             return Blueprint.model_validate_json(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise InvalidRequest(f"{ref} is not a blueprint written by `blueprint generate`: {exc}") from exc
+        except ValidationError as exc:
+            raise InvalidRequest(f"{ref} is not a blueprint written by `blueprint generate`: "
+                                 f"{_what_is_wrong(exc)}.") from None
+        except OSError as exc:
+            raise InvalidRequest(f"Cannot read {ref}: {exc.strerror or exc}.") from exc
     if not _BLUEPRINT_ID.match(ref):
+        if path.suffix or "/" in ref or "\\" in ref:  # meant as a file
+            raise InvalidRequest(f"{ref}: file not found" + ("" if path.parent.is_dir() else
+                                                          f" (no folder {path.parent})") + ".")
         raise InvalidRequest(f"{ref!r} is neither a blueprint file nor a blueprint id (bp_…).")
     from graph.cache import open_run_cache
     from graph.settings import get_settings
@@ -41,6 +48,20 @@ def load_blueprint(ref: str) -> Blueprint:
                              "cache is disabled): pass the JSON file `blueprint generate --out` wrote.",
                              details={"blueprint_id": ref})
     return Blueprint.model_validate(found)
+
+
+def _what_is_wrong(exc: ValidationError) -> str:
+    """One line for a file that is not a blueprint: not JSON, the top fields it lacks, or its first problem."""
+    errors = exc.errors(include_url=False)
+    if errors[0]["type"] == "json_invalid":
+        return f"not valid JSON ({errors[0]['ctx'].get('error', 'invalid')})" if errors[0].get("ctx") else "not JSON"
+    missing = [str(e["loc"][0]) for e in errors if e["type"] == "missing" and len(e["loc"]) == 1]
+    if missing:
+        return f"it lacks {', '.join(missing[:4])}" + (f" (and {len(missing) - 4} more)" if len(missing) > 4 else "")
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"]) or "the document"
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return f"{where}: {first['msg']}{more}"
 
 
 async def _apply(document: dict[str, Any]) -> int:

@@ -23,7 +23,7 @@ from starlette.types import Scope
 from graph.fingerprint import package_version
 from graph.run import Event
 from graph.schemas import Blueprint, EnrichmentRequest
-from server.deps import AuthDep, CacheDep, RequestIdDep, RunnerDep, SettingsDep, TenantDep
+from server.deps import AuthDep, CacheDep, RequestIdDep, RunnerDep, SettingsDep, StreamFlagDep, TenantDep
 from server.disconnect import CLIENT_CLOSED_REQUEST, until_disconnected
 from server.errors import ErrorEnvelope, json_response
 from server.events import SSE_EXAMPLE, to_sse
@@ -84,8 +84,9 @@ class StreamRoute(APIRoute):
 RequestBody = Annotated[EnrichmentRequest, Body(openapi_examples=REQUEST_EXAMPLES)]
 
 
-async def checked_request(body: RequestBody, settings: SettingsDep) -> EnrichmentRequest:
-    """Refuse what needs no network to refuse (scheme, credentials, private IP literals) before any run."""
+async def checked_request(body: RequestBody, settings: SettingsDep, _stream: StreamFlagDep) -> EnrichmentRequest:
+    """Refuse what needs no network to refuse (scheme, credentials, private IP literals, a ``?stream=``
+    that is not a boolean) before any run."""
     check_url(body.website, settings.allow_private_hosts)
     return body
 

@@ -237,7 +237,8 @@ class HubSpotClient:
             )
         except httpx.TransportError as exc:
             self.usage.errors += 1
-            raise transport_error(PROVIDER, "HubSpot", exc) from exc
+            # the URL tried, so a wrong HUBSPOT_BASE_URL is seen at once
+            raise transport_error(PROVIDER, f"HubSpot at {self._base}", exc) from exc
         try:
             body = response.json() if response.content else {}
         except ValueError:

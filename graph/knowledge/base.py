@@ -138,14 +138,18 @@ def _raw_packs(files: list[Path], snapshot: Path | None) -> list[object]:
     return raws
 
 
-def _external_packs(dirs: Sequence[Path], digest: Any) -> tuple[list[ParsedPack], list[Problem]]:
-    """Every pack of the team's folders, parsed with line numbers; the files feed ``digest``."""
+ENV_ORIGIN = "BLUEPRINT_KNOWLEDGE_DIR (folders separated by ',' or the path separator)"
+
+
+def _external_packs(dirs: Sequence[Path], digest: Any, origin: str = ENV_ORIGIN
+                    ) -> tuple[list[ParsedPack], list[Problem]]:
+    """Every pack of the team's folders, parsed with line numbers; the files feed ``digest``. ``origin``
+    names where the folders came from, for the fix of one that does not exist."""
     parsed: list[ParsedPack] = []
     problems: list[Problem] = []
     for folder in dirs:
         if not folder.is_dir():
-            problems.append(Problem(Location(str(folder)), "knowledge folder not found",
-                                    "fix BLUEPRINT_KNOWLEDGE_DIR (folders separated by ',' or the path separator)"))
+            problems.append(Problem(Location(str(folder)), "knowledge folder not found", f"check {origin}"))
             continue
         for path in pack_files(folder):
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
@@ -156,9 +160,11 @@ def _external_packs(dirs: Sequence[Path], digest: Any) -> tuple[list[ParsedPack]
     return parsed, problems
 
 
-def load_from(data_dir: Path, snapshot_dir: Path | None = None, pack_dirs: Sequence[Path] = ()) -> KnowledgeBase:
-    """The built-in packs of ``data_dir``, then the packs of ``pack_dirs`` merged over them, checked as a
-    whole. Raises :class:`KnowledgeError` with every problem found."""
+def load_from(data_dir: Path, snapshot_dir: Path | None = None, pack_dirs: Sequence[Path] = (),
+              dirs_origin: str = ENV_ORIGIN) -> KnowledgeBase:
+    """The built-in packs of ``data_dir``, then the packs of ``pack_dirs`` (from ``dirs_origin``: the
+    setting, or a command's argument) merged over them, checked as a whole. Raises
+    :class:`KnowledgeError` with every problem found."""
     files = sorted([data_dir / "sources.yaml", *sorted((data_dir / "packs").glob("*.yaml"))])
     digest = hashlib.sha256()
     for path in files:
@@ -177,7 +183,7 @@ def load_from(data_dir: Path, snapshot_dir: Path | None = None, pack_dirs: Seque
     loose: list[tuple[Kind, str, Any, Site]] = []
     if pack_dirs:
         packs_digest = hashlib.sha256()
-        parsed, problems_read = _external_packs(pack_dirs, packs_digest)
+        parsed, problems_read = _external_packs(pack_dirs, packs_digest, dirs_origin)
         problems += problems_read
         for pack in parsed:
             problems += pack.problems

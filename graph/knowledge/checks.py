@@ -36,7 +36,10 @@ def references(kind: str, item: Any) -> Iterator[tuple[Sub, Kind, str]]:
     """(where in the entry, the kind it points at, the id) for each reference an entry or extension holds."""
     if kind == "data_points":
         for i, ref in enumerate(getattr(item, "sources", None) or []):
-            yield ("sources", i, "source"), "sources", ref.source
+            # a bare id (``sources: [apollo]``) in an entry that failed validation is still checked
+            source = ref if isinstance(ref, str) else getattr(ref, "source", None)
+            if isinstance(source, str):
+                yield ("sources", i, "source"), "sources", source
         applies = getattr(item, "applies_to", None)
         if applies is not None:
             for name in ("verticals", "categories"):

@@ -119,6 +119,10 @@ def _fields_of(model: type[BaseModel]) -> list[str]:
     return sorted(model.model_fields)
 
 
+# pydantic's "Input should be a valid dictionary or instance of …": a plain value where a mapping goes
+_NOT_A_MAPPING = {"model_type", "dict_type", "model_attributes_type"}
+
+
 def _validation_problems(kind: Kind, raw: Any, exc: ValidationError, site: Site) -> Iterator[Problem]:
     label = SINGULAR[kind]
     ident = raw.get("key" if kind == "data_points" else "id") if isinstance(raw, dict) else None
@@ -139,6 +143,12 @@ def _validation_problems(kind: Kind, raw: Any, exc: ValidationError, site: Site)
         elif error["type"] == "missing":
             yield Problem(site.at(*path[:-1]), f"{who}: missing required key {where!r}",
                           f"add `{path[-1]}:` (see `blueprint schema pack` for what it holds)")
+        elif error["type"] in _NOT_A_MAPPING and len(path) == 2 and path[0] == "sources":
+            given = error.get("input")
+            example = given if isinstance(given, str) and given else "apollo"
+            yield Problem(site.at(*path), f"{who}: {where}: a source is a mapping, not {given!r}",
+                          f"write `{{source: {example}, field: <path in its response>}}` (`field` and `note` "
+                          f"are optional; e.g. `{{source: apollo, field: organization.estimated_num_employees}}`)")
         else:
             message = error["msg"].removeprefix("Value error, ")
             yield Problem(site.at(*path), f"{who}: {where or 'entry'}: {message}",

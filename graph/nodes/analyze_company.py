@@ -12,10 +12,12 @@ from graph.engine.text import Zone
 from graph.knowledge import KnowledgeBase
 from graph.nodes._common import knowledge, request_of
 from graph.nodes._llm import refine
+from graph.resources import get_resources
 from graph.schemas import Company, Evidence, Warning
 from graph.state import BlueprintState, Context, MarketSignals
 from tools.errors import InsufficientInformation
 from tools.extract import registrable_name
+from tools.site import SiteSnapshot
 
 __all__ = ["analyze_company", "low_confidence_details", "provider_zones"]
 
@@ -62,6 +64,30 @@ def _only_certain(company: Company, market: MarketSignals, kb: KnowledgeBase) ->
     })
 
 
+async def _refusal(website: str, site: SiteSnapshot, strongest: float) -> InsufficientInformation:
+    """Why the site cannot carry a blueprint, in terms the caller can act on: the words it still needs, or
+    that its words name no market; and, when its pages sit in the page cache (a rerun in the next hours
+    reads them from there, not the site), how to read the site again."""
+    words = site.word_count()
+    if words < MIN_WORDS:
+        reason = (f"{website} says too little to infer who the seller sells to: {words} words of text read "
+                  f"on {len(site.pages)} page(s), at least {MIN_WORDS} needed")
+    else:
+        reason = (f"{website} names no market we know: none of its {words} words ties it to one (best match "
+                  f"{strongest:.2f}, at least {MIN_SIGNAL:.2f} needed, or {RESCUE_WORDS}+ words that match "
+                  "some market)")
+    details: dict[str, Any] = {"website": website, "words_read": words, "min_words": MIN_WORDS,
+                               "pages_read": len(site.pages), "supply": SUPPLY}
+    resources = get_resources()
+    page_cache = resources.page_cache  # None on refresh/bypass runs: those read the site again
+    if page_cache is not None and await page_cache.get(site.url) is not None:
+        hours = max(1, round(resources.settings.page_cache_ttl_s / 3600))
+        reason += (f". Its pages are kept in the page cache for {hours} h: if the site changed since, run again "
+                   'with --refresh (HTTP: options.cache "refresh") or --no-cache ("bypass")')
+        details["page_cache"] = {"ttl_s": resources.settings.page_cache_ttl_s, "url": site.url}
+    return InsufficientInformation(reason + ".", details=details)
+
+
 async def analyze_company(state: BlueprintState, runtime: Runtime[Context]) -> dict[str, Any]:
     request = request_of(state)
     kb = await knowledge()
@@ -81,13 +107,7 @@ async def analyze_company(state: BlueprintState, runtime: Runtime[Context]) -> d
         # certain (low_confidence, with the candidates); only an empty or wordless one is refused
         says_something = site.word_count() >= RESCUE_WORDS and bool(candidates.categories or candidates.verticals)
         if not has_icp and (site.word_count() < MIN_WORDS or (strongest < MIN_SIGNAL and not says_something)):
-            raise InsufficientInformation(
-                f"{request.website} says too little to infer who the seller sells to "
-                f"({site.word_count()} words read, strongest market signal {strongest:.2f}).",
-                details={"website": request.website, "words_read": site.word_count(),
-                         "pages_read": len(site.pages),
-                         "supply": SUPPLY},
-            )
+            raise await _refusal(request.website, site, strongest)
     for provider, facts in (state.get("provider_evidence") or {}).items():
         summary = "; ".join(f"{k}: {v if not isinstance(v, list) else ', '.join(map(str, v[:8]))}"
                             for k, v in facts.items() if k in {"industry", "keywords", "sub_industry", "tags",

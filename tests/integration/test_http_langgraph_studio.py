@@ -89,21 +89,27 @@ async def test_langgraph_dev_streams_a_run_of_the_graph(studio: str, site: SiteS
         "icp": {"industries": ["restaurants"], "geographies": ["United States"]},
         "options": {"engine": "catalog", "max_data_points": 6},
     }
-    updated: list[str] = []
+    updated: dict[str, Any] = {}
     custom: list[dict[str, Any]] = []
     async for part in client.runs.stream(
         thread["thread_id"], "enrichment_blueprint", input=inputs, stream_mode=["updates", "custom"]
     ):
         assert part.event != "error", part.data
         if part.event == "updates" and isinstance(part.data, dict):
-            updated.extend(part.data)
+            updated.update(part.data)
         elif part.event == "custom" and isinstance(part.data, dict):
             custom.append(part.data)
     assert set(updated) >= SECTIONS, updated
-    assert {c.get("node") for c in custom if c.get("event") == "node_completed"} >= SECTIONS
+    # what the README says: `updates` carry only the output schema's key (the blueprint, from `assemble`),
+    # so every other node's update reads None; its output is in its `node_completed` custom event
+    assert updated["assemble"] is not None and updated["firmographic"] is None
+    completed = {c["node"]: c for c in custom if c.get("event") == "node_completed"}
+    assert set(completed) >= SECTIONS
+    assert completed["fetch_site"]["output"]["pages"] and completed["firmographic"]["output"]
     state = await client.threads.get_state(thread["thread_id"])
     values = state["values"]
     assert isinstance(values, dict)
+    assert {"company", "firmographic", "site"} <= set(values)  # the thread state holds every key
     blueprint = Blueprint.model_validate(values["blueprint"])
     assert blueprint.icp.source == "provided"
     assert len(blueprint.firmographic.data_points) <= 6

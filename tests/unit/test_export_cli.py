@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 import zipfile
 from pathlib import Path
 
@@ -103,3 +104,30 @@ def test_an_out_folder_or_an_unwritable_out(bp_file: Path, tmp_path: Path) -> No
 def test_apply_and_dry_run_are_for_hubspot_only(bp_file: Path) -> None:
     code, _, err = run("export", str(bp_file), "--to", "csv", "--apply")
     assert code == 2 and "hubspot only" in err
+
+
+def test_a_missing_file_or_a_json_that_is_not_a_blueprint_reads_in_one_line(tmp_path: Path) -> None:
+    code, _, err = run("export", str(tmp_path / "nope.json"), "--to", "csv")
+    assert code == 2 and err.strip() == f"error [validation_error]: {tmp_path / 'nope.json'}: file not found."
+    other = tmp_path / "other.json"
+    other.write_text('{"a": 1}', encoding="utf-8")
+    code, _, err = run("export", str(other), "--to", "csv")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "is not a blueprint written by `blueprint generate`: it lacks blueprint_id, website" in err
+    assert "errors.pydantic.dev" not in err and "(and 3 more)" in err
+    broken = tmp_path / "broken.json"
+    broken.write_text("[1", encoding="utf-8")
+    code, _, err = run("export", str(broken), "--to", "csv")
+    assert code == 2 and "not valid JSON" in err
+
+
+def test_apply_names_the_hubspot_url_it_could_not_reach(bp_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", TOKEN)
+    monkeypatch.setenv("HUBSPOT_BASE_URL", f"http://127.0.0.1:{port}")
+    get_settings.cache_clear()
+    code, _, err = run("export", str(bp_file), "--to", "hubspot", "--apply")
+    assert code == 4
+    assert f"error [upstream_error]: Could not reach HubSpot at http://127.0.0.1:{port}." in err

@@ -199,3 +199,23 @@ def test_examples_must_fit_their_value_type(value_type: str, example: str, fits:
 def test_a_missing_folder_is_a_problem_not_a_silent_skip(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError, match="knowledge folder not found"):
         load_from(_data_dir(), pack_dirs=[tmp_path / "nope"])
+
+
+def test_a_missing_folder_names_where_it_came_from(tmp_path: Path) -> None:
+    with pytest.raises(KnowledgeError) as from_env:
+        load_from(_data_dir(), pack_dirs=[tmp_path / "nope"])
+    assert "fix: check BLUEPRINT_KNOWLEDGE_DIR" in from_env.value.report()
+    with pytest.raises(KnowledgeError) as from_argument:
+        load_from(_data_dir(), pack_dirs=[tmp_path / "nope"], dirs_origin="the DIR argument")
+    assert "fix: check the DIR argument" in from_argument.value.report()
+    assert "BLUEPRINT_KNOWLEDGE_DIR" not in from_argument.value.report()
+
+
+def test_a_bare_source_id_gets_the_mapping_it_should_be(tmp_path: Path) -> None:
+    point = DATA_POINT.format(key="fleet_size_x", source="x").replace("[{source: x}]", "[apolo]")
+    report = _problems(tmp_path, mine=f"name: mine\ndata_points:\n{point}")
+    assert "sources.0: a source is a mapping, not 'apolo'" in report
+    assert "write `{source: apolo, field: <path in its response>}`" in report
+    assert "valid dictionary" not in report
+    # the bare id is still checked as a reference (no crash on a string where a mapping goes)
+    assert "unknown source 'apolo'" in report and "did you mean 'apollo'?" in report
