@@ -30,9 +30,8 @@ import os
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -40,6 +39,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import vcr
 
+from tests.support.provider_standin import serve_answers
 from tools.http import make_client
 
 HUBSPOT_STANDIN_URL = "http://hubspot.standin.test"
@@ -193,45 +193,11 @@ class HubSpotStandIn:
         return _ok(201, body)
 
 
-def _handler(standin: HubSpotStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, out_headers, out = standin.answer(self.command, self.path, headers, body)
-            self.send_response(status)
-            for name, value in out_headers.items():
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(out)))
-            self.end_headers()
-            with suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(out)
-
-        do_GET = do_POST = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    return Handler
-
-
 @contextmanager
 def serve_hubspot(standin: HubSpotStandIn | None = None) -> Iterator[HubSpotStandIn]:
     """Run the portal on a free loopback port for the block; ``standin.url`` is its address."""
-    standin = standin or HubSpotStandIn()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(standin))
-    server.daemon_threads = True
-    standin.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield standin
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_answers(standin or HubSpotStandIn()) as served:
+        yield served
 
 
 # -- cassettes -------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -474,7 +474,19 @@ class _ClearbitRoutes:
         return _json(200, person, quota)
 
 
-def _handler(standin: ProviderStandIn) -> type[BaseHTTPRequestHandler]:
+class Answers(Protocol):
+    """A stand-in's HTTP behaviour: (status, headers, body) for a request, and where it is served."""
+
+    url: str
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes, /
+               ) -> tuple[int, dict[str, str], bytes]: ...
+
+
+A = TypeVar("A", bound=Answers)
+
+
+def _handler(standin: Answers) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -501,13 +513,12 @@ def _handler(standin: ProviderStandIn) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve_providers(
-    standin: ProviderStandIn | None = None, *, configure: Callable[[ThreadingHTTPServer], None] | None = None
-) -> Iterator[ProviderStandIn]:
-    """Run the stand-in (a fresh one by default) on a free loopback port for the duration of the block.
+def serve_answers(
+    standin: A, *, configure: Callable[[ThreadingHTTPServer], None] | None = None
+) -> Iterator[A]:
+    """Serve any stand-in on a free loopback port for the duration of the block (``standin.url``).
 
     ``configure`` adjusts the server before it starts (the benchmark widens its backlog, for instance)."""
-    standin = standin or ProviderStandIn()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(standin))
     server.daemon_threads = True
     if configure is not None:
@@ -520,6 +531,15 @@ def serve_providers(
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def serve_providers(
+    standin: ProviderStandIn | None = None, *, configure: Callable[[ThreadingHTTPServer], None] | None = None
+) -> Iterator[ProviderStandIn]:
+    """Run the provider stand-in (a fresh one by default) on a free loopback port for the block."""
+    with serve_answers(standin or ProviderStandIn(), configure=configure) as served:
+        yield served
 
 
 # -- cassettes -------------------------------------------------------------------------------------
