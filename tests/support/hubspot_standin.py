@@ -50,8 +50,9 @@ TOKENS = (TOKEN, LEAKY_TOKEN, BUSY_TOKEN)
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "hubspot"
 STAMP = "2026-01-01T00:00:00Z"
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_FIELD_TYPES = {
+# HubSpot's own rules for properties (the stand-in enforces them; tests/unit/test_exports.py checks exports by them)
+HUBSPOT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+HUBSPOT_FIELD_TYPES = {
     "enumeration": {"select", "radio", "checkbox", "booleancheckbox"},
     "bool": {"booleancheckbox"},
     "number": {"number"},
@@ -134,7 +135,7 @@ class HubSpotStandIn:
 
     def _create_group(self, object_type: str, group: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         name = str(group.get("name") or "")
-        if not _NAME.match(name) or not group.get("label"):
+        if not HUBSPOT_NAME.match(name) or not group.get("label"):
             return _error(400, "VALIDATION_ERROR", f"Invalid property group name {name!r}")
         if name in self.groups[object_type]:
             return _error(409, "CONFLICT", f"A property group named '{name}' already exists.")
@@ -145,12 +146,12 @@ class HubSpotStandIn:
     def _problem(self, object_type: str, prop: dict[str, Any]) -> tuple[str, str] | None:
         """(category, message) of the first rule ``prop`` breaks, or None."""
         name = str(prop.get("name") or "")
-        if not _NAME.match(name):
+        if not HUBSPOT_NAME.match(name):
             return "VALIDATION_ERROR", f"Property name '{name}' must match ^[a-z][a-z0-9_]*$"
         if name in self.properties[object_type]:
             return "OBJECT_ALREADY_EXISTS", f"Property named '{name}' already exists."
         kind, field_type = prop.get("type"), prop.get("fieldType")
-        if kind not in _FIELD_TYPES or field_type not in _FIELD_TYPES[kind]:
+        if kind not in HUBSPOT_FIELD_TYPES or field_type not in HUBSPOT_FIELD_TYPES[kind]:
             return "VALIDATION_ERROR", f"Property '{name}': fieldType {field_type} is not valid for type {kind}"
         if prop.get("groupName") not in self.groups[object_type]:
             return "VALIDATION_ERROR", f"Property '{name}': group {prop.get('groupName')} does not exist"

@@ -18,18 +18,10 @@ from graph.exports import FORMATS, export_blueprint
 from graph.exports.json_schema import example_record
 from graph.schemas import VALUE_TYPES, Blueprint, DataPoint, Section, ValueOption
 from tests.support.eval_blueprints import eval_blueprints
+from tests.support.hubspot_standin import HUBSPOT_FIELD_TYPES, HUBSPOT_NAME
 from tools.errors import InvalidRequest
 
 NS = "{http://soap.sforce.com/2006/04/metadata}"
-HUBSPOT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-HUBSPOT_FIELD_TYPES = {
-    "enumeration": {"select", "radio", "checkbox", "booleancheckbox"},
-    "bool": {"booleancheckbox"},
-    "number": {"number"},
-    "string": {"text", "textarea", "phonenumber", "html", "file"},
-    "date": {"date"},
-    "datetime": {"date"},
-}
 SF_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 SF_TYPES = {"Text", "LongTextArea", "Number", "Currency", "Percent", "Checkbox", "Date", "DateTime", "Url",
             "Picklist", "MultiselectPicklist"}
