@@ -132,15 +132,27 @@ def query_zones(zones: Iterable[Zone]) -> list[Zone]:
     return [z for z in zones if z.name in QUERY_ZONES and z.text.strip()]
 
 
+SIMILARITY_MEMO = 64  # pages whose similarities are kept (a few runs' worth)
+_similarities: dict[tuple[int, int, tuple[str, ...], tuple[float, ...]], tuple[dict[str, float], dict[str, float]]] = {}
+
+
 def site_similarity(index: SemanticIndex, embedder: Embedder, zones: Iterable[Zone]
                     ) -> tuple[dict[str, float], dict[str, float]]:
-    """Cosine similarity of the seller's describing text to each vertical and each category."""
+    """Cosine similarity of the seller's describing text to each vertical and each category.
+
+    Memoized per index and text (the analysis and the LLM prompt's shortlist ask for the same page in one
+    run); the answer is shared, so callers read it and never change it."""
     texts, weights = [], []
     for zone in query_zones(zones):
         texts.append(zone.text.strip()[:ZONE_CHARS])
         weights.append(QUERY_ZONES[zone.name] * zone.weight)
     if not texts:
         return {}, {}
+    key = (id(index), id(embedder), tuple(texts), tuple(weights))
+    with _lock:
+        known = _similarities.get(key)
+    if known is not None:
+        return known
     vectors = embedder.embed(texts)
     query = (vectors * np.asarray(weights, dtype=np.float32)[:, None]).sum(axis=0)
     norm = float(np.linalg.norm(query))
@@ -149,8 +161,13 @@ def site_similarity(index: SemanticIndex, embedder: Embedder, zones: Iterable[Zo
     query /= norm
     v_sims = index.verticals @ query
     c_sims = index.categories @ query
-    return (dict(zip(index.vertical_ids, map(float, v_sims), strict=True)),
-            dict(zip(index.category_ids, map(float, c_sims), strict=True)))
+    answer = (dict(zip(index.vertical_ids, map(float, v_sims), strict=True)),
+              dict(zip(index.category_ids, map(float, c_sims), strict=True)))
+    with _lock:
+        _similarities[key] = answer
+        while len(_similarities) > SIMILARITY_MEMO:
+            _similarities.pop(next(iter(_similarities)))
+    return answer
 
 
 def relative(sims: dict[str, float]) -> dict[str, float]:
