@@ -23,7 +23,16 @@ from dataclasses import dataclass
 
 from graph.engine.geo import localise_sources, target_markets
 from graph.engine.icp import user_provided
-from graph.engine.text import PhraseMatcher, Zone, matcher_for, names_term, normalize, snippet_around
+from graph.engine.tailor import foreign_names, spec_texts, tailored
+from graph.engine.text import (
+    PhraseMatcher,
+    Zone,
+    matcher_for,
+    names_term,
+    normalize,
+    snippet_around,
+    without_own_billing,
+)
 from graph.engine.wording import write_why
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import DataPointSpec
@@ -195,7 +204,7 @@ def rank_candidates(
     excluded = _excluded(kb, targeting)
     found: set[str] = set()
     for zone in zones:
-        found.update(index.signals.count(zone.text))
+        found.update(index.signals.count(without_own_billing(zone.text)))
     # only the technologies the user wrote: the ones inferred from the site never gain their weight
     icp_tech = [(t, _is_brand(t, index.brands)) for t in user_provided(icp, "technologies") if t.strip()]
     # only the data points some targeted market (or a motion, or genericity) claims can score above 0;
@@ -229,7 +238,8 @@ def rank_candidates(
         hit = next((p for p in spec.signals if normalize(p) in found), None)
         if hit:
             relevance += SIGNAL_BONUS
-            evidence = next((snippet_around(z.text, hit) for z in zones if snippet_around(z.text, hit)), None)
+            evidence = next((snippet for z in zones if (snippet := snippet_around(without_own_billing(z.text), hit))),
+                            None)
         score = relevance * spec.weight
         if score >= MIN_SCORE:
             out.append(Candidate(spec=spec, score=round(score, 4), reason=reason, evidence=evidence,
@@ -332,24 +342,26 @@ def select_section(
         ranked = rank_candidates(section, kb, targeting, zones, icp)
     ranked = ranked[:limit]
     top = ranked[0].score if ranked else 1.0
-    points = [
-        DataPoint(
+    markets = _section_index(kb, section).markets
+    points: list[DataPoint] = []
+    for i, c in enumerate(ranked):
+        # the texts name the blueprint's markets, not the other markets that share the data point
+        texts = tailored(c.spec, foreign_names(kb, targeting, markets.get(c.spec.key, ()), spec_texts(c.spec)))
+        points.append(DataPoint(
             key=c.spec.key,
-            name=c.spec.name,
-            description=c.spec.description,
+            name=texts.name,
+            description=texts.description,
             why=write_why(c, company, kb, targeting),
             priority=_priority(i, len(ranked), c.score, top),  # type: ignore[arg-type]
             value_type=c.spec.value_type,
             unit=c.spec.unit,
             options=list(c.spec.options),
-            example=c.spec.example,
+            example=texts.example,
             qualification_rule=c.spec.qualification_rule,
             source_ids=[r.source for r in c.spec.sources],
             source_fields=spec_fields(c.spec),
             evidence=c.evidence,
-        )
-        for i, c in enumerate(ranked)
-    ]
+        ))
     extra = integration_targets(company, kb) if section == "technographic" else None
     if extra is not None:
         # right after the must-have incumbents: the seller's own integrations are strong targeting evidence

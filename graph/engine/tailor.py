@@ -1,0 +1,150 @@
+"""Data point texts written for the blueprint's own markets: other markets' names are cut from lists.
+
+A data point several markets claim is written for all of them ("new clinic, office, hospital, ASC or
+animal-hospital openings"); in a dental practice's blueprint the hospital and the animal hospital are
+another market's words. Where a list in a data point's text names another market that claims the same
+data point and that the blueprint does not target, that item is cut. Only list items are cut, never a
+list's first item (it carries the lead-in: "Open roles for dentists, ...") and never below two items:
+a sentence is pruned, not rewritten.
+
+A market's *names* are its industry labels ("Dentists", "Dental offices", "Hospitals"), singular or
+plural; a name a targeted market uses (as a label or a cue) is never foreign. A horizontal seller's
+market is every industry: nothing is cut.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from graph.knowledge import KnowledgeBase
+from graph.knowledge.models import DataPointSpec
+from graph.state import MarketSignals
+
+__all__ = ["MarketWords", "TailoredTexts", "foreign_names", "market_words", "spec_texts", "tailor_text", "tailored"]
+
+MIN_NAME = 4  # characters: shorter names ("IDN", "ASC") are too ambiguous to cut on
+
+_WORD = re.compile(r"[a-z0-9]+")
+# clause boundaries inside a text: sentences, parentheses, semicolons, colons, spaced dashes
+_CLAUSE = re.compile(r"(\.\s+|\(|\)|;\s*|:\s+|\s[-–—]\s)")
+# list separators inside a clause (a comma followed by a space: "1,000" is no list)
+_ITEM = re.compile(r"(,\s+(?:or\s+|and\s+)?)")  # "and"/"or" alone join noun phrases too: not split
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_stem(w) for w in _WORD.findall(text.lower().replace("-", " ")))
+
+
+@dataclass(frozen=True)
+class MarketWords:
+    """Each vertical's names, and every word a vertical uses (its labels and cues)."""
+
+    names: dict[str, frozenset[tuple[str, ...]]]
+    uses: dict[str, frozenset[tuple[str, ...]]]
+
+    def foreign(self, claimants: Iterable[str], targeted: Sequence[str]) -> dict[str, frozenset[tuple[str, ...]]]:
+        """Each of the data point's other claimants with its names that no targeted market uses."""
+        wanted = set(targeted)
+        own = frozenset().union(*(self.uses.get(v, frozenset()) for v in wanted))
+        out = {v: frozenset(n for n in self.names.get(v, ()) if n not in own) for v in claimants if v not in wanted}
+        return {v: names for v, names in out.items() if names}
+
+
+def _market_words(kb: KnowledgeBase) -> MarketWords:
+    # a word of a tool's name is no market's name ("Lightspeed Retail", "Square for Retail")
+    tools = [t for v in kb.verticals.values() for t in v.incumbent_tools]
+    tools += [t for c in kb.categories.values() for t in (*c.competitors, *c.complements)]
+    in_tools = {w for t in tools for w in _words(t)}
+    names = {v.id: frozenset(w for p in v.industry_labels
+                             if len(p) >= MIN_NAME and (w := _words(p)) and not (len(w) == 1 and w[0] in in_tools))
+             for v in kb.verticals.values()}
+    uses = {v.id: names[v.id] | {w for c in v.cues if (w := _words(c.phrase))} for v in kb.verticals.values()}
+    return MarketWords(names, uses)
+
+
+_MARKET_WORDS: dict[int, tuple[KnowledgeBase, MarketWords]] = {}
+
+
+def market_words(kb: KnowledgeBase) -> MarketWords:
+    """The knowledge base's market names, built once per knowledge base."""
+    cached = _MARKET_WORDS.get(id(kb))
+    if cached is None or cached[0] is not kb:
+        cached = _MARKET_WORDS[id(kb)] = (kb, _market_words(kb))
+    return cached[1]
+
+
+def foreign_names(kb: KnowledgeBase, targeting: MarketSignals, claimants: Iterable[str],
+                  texts: Sequence[str]) -> frozenset[tuple[str, ...]]:
+    """The names to cut from a data point's ``texts``: those of its other claimants this blueprint is not
+    written for, that these texts name. None for a horizontal seller, or when no market is targeted."""
+    if targeting.horizontal or not targeting.verticals:
+        return frozenset()
+    per_market = market_words(kb).foreign(claimants, [v.id for v in targeting.verticals])
+    named = [names for names in per_market.values() if any(_names_any(t, names) for t in texts)]
+    return frozenset().union(*named)
+
+
+def _names_any(text: str, foreign: frozenset[tuple[str, ...]]) -> bool:
+    words = _words(text)
+    for size in {len(n) for n in foreign}:
+        for i in range(len(words) - size + 1):
+            if words[i:i + size] in foreign:
+                return True
+    return False
+
+
+def _prune_list(clause: str, foreign: frozenset[tuple[str, ...]]) -> str:
+    """The clause with its foreign list items cut (never the first, never below two items)."""
+    parts = _ITEM.split(clause)
+    items, seps = parts[0::2], parts[1::2]
+    if len(items) < 3 or not items[0].strip():
+        return clause
+    keep = [0, *(i for i, item in enumerate(items) if i and not _names_any(item, foreign))]
+    if len(keep) == len(items) or len(keep) < 2:
+        return clause
+    closing = seps[-1]
+    tail = items[-1][len(items[-1].rstrip()):]  # the space before a boundary ("retail ERP (...)") stays
+    out = items[0]
+    for n, i in enumerate(keep[1:], start=1):
+        # each kept item keeps the separator before it, except that the list's closing ", and" goes last
+        out += closing if n == len(keep) - 1 else (seps[i - 1] if i - 1 < len(seps) - 1 else ", ")
+        out += items[i]
+    return out.rstrip() + tail
+
+
+def tailor_text(text: str, foreign: frozenset[tuple[str, ...]]) -> str:
+    """``text`` with the list items that name a foreign market cut."""
+    if not foreign or not text or not _names_any(text, foreign):
+        return text
+    pieces = _CLAUSE.split(text)
+    return "".join(p if i % 2 else _prune_list(p, foreign) for i, p in enumerate(pieces))
+
+
+def spec_texts(spec: DataPointSpec) -> list[str]:
+    """The texts of a data point that are tailored (an enum's example is one of its options: kept)."""
+    choice = spec.value_type in {"enum", "multi_enum"}
+    return [spec.name, spec.description, *([] if choice else [spec.example])]
+
+
+@dataclass(frozen=True)
+class TailoredTexts:
+    name: str
+    description: str
+    example: str
+
+
+def tailored(spec: DataPointSpec, foreign: frozenset[tuple[str, ...]]) -> TailoredTexts:
+    """The data point's name, description and example with other markets' names cut from their lists."""
+    choice = spec.value_type in {"enum", "multi_enum"}
+    return TailoredTexts(tailor_text(spec.name, foreign), tailor_text(spec.description, foreign),
+                         spec.example if choice else tailor_text(spec.example, foreign))
