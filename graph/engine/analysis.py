@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 from graph.engine.cues import score_cues
 from graph.engine.routing import (
+    KNOWN_PRODUCT_CATEGORY,
     WEAK_CUES,
     cued,
     not_own_industry,
     own_industry,
+    own_product,
     semantic_closeness,
+    with_own_product,
     with_semantic,
 )
 from graph.engine.semantic import relative
@@ -190,6 +193,8 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     # shows say who it sells to, not what it is (a vet PMS that syncs with QuickBooks is no accounting tool)
     cue_categories = score_cues(kb.categories.values(), [z for z in zones if z.name not in NOT_CATEGORY_ZONES])
     cue_verticals = score_cues(kb.verticals.values(), zones)
+    product = own_product(site, kb)
+    cue_categories, cue_verticals = with_own_product(cue_categories, cue_verticals, product)
     # the embedding is only consulted where the cues are weak: strong pages never load the model
     weak = any(not s or s[0].score < WEAK_CUES for s in (cue_categories, cue_verticals))
     sem_verticals, sem_categories = semantic_closeness(zones, kb) if weak else ({}, {})
@@ -219,6 +224,10 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
         if snippet:
             company.evidence.append(Evidence(claim="channel: sells through partners", snippet=snippet,
                                              source=source, confidence=min(1.0, channel_mass / 6)))
+    if product is not None:
+        company.evidence.append(Evidence(
+            claim=f"is a known product: {product[0]}", snippet=f"{product[0]} names itself on {site.url}",
+            source=site.url, confidence=KNOWN_PRODUCT_CATEGORY))
     if horizontal and horizontal_phrase:
         snippet, source = _evidence_snippet(zones, horizontal_phrase)
         company.evidence.append(Evidence(claim="horizontal: sells to businesses of every kind", snippet=snippet,

@@ -3,21 +3,26 @@
 * **Seller kinds.** The words of a seller's own industry ("managed service provider", "3PL", "staffing
   agency") describe the seller, not its buyer; a kind that sells only to some markets (a components
   maker to OEMs) names the others as its buyers' end markets. Those verticals keep a tenth of their score.
+* **A known product.** A seller whose own name is a product some category competes with (a help page
+  titled "... – Fieldwire Help Center") sells that category to the markets that run it.
 * **Semantic closeness** (graph/engine/semantic.py) joins the cue ranking only where the cue words are
   weak; a market only the embedding suggests is a candidate to show, never a market to target.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from graph.engine.semantic import SEMANTIC_WEIGHT, combine, load_embedder, semantic_index, site_similarity
-from graph.engine.text import Zone
+from graph.engine.text import Zone, normalize
 from graph.knowledge import KnowledgeBase
 from graph.state import MarketSignals, Scored
+from tools.extract import registrable_name
+from tools.site import SiteSnapshot
 
-__all__ = ["WEAK_CUES", "cued", "cued_only", "not_own_industry", "own_industry", "semantic_closeness",
-           "with_semantic"]
+__all__ = ["WEAK_CUES", "cued", "cued_only", "not_own_industry", "own_industry", "own_product",
+           "semantic_closeness", "with_own_product", "with_semantic"]
 
 WEAK_CUES = 0.3
 OWN_INDUSTRY_SCALE = 0.1  # what is left of the seller's own industry as a buyer market
@@ -76,3 +81,78 @@ def cued_only(market: MarketSignals) -> MarketSignals:
 
 def cued(s: Scored) -> bool:
     return not (s.evidence and s.evidence[0].startswith("semantic:"))
+
+
+# A brand part of a title or site name: the product's name, maybe followed by which part of its site this is
+_SITE_PART = re.compile(
+    r"^(?P<brand>.+?)(?:\s+(?:help\s+center|help\s+centre|help|support|docs|documentation|blog|knowledge\s+base|"
+    r"academy|community|university|resources|learning\s+center|inc\.?|llc|ltd\.?|hq))?$", re.I)
+_TITLE_SEPARATOR = re.compile(r"\s[|\-–—:·]\s")
+KNOWN_PRODUCT_CATEGORY = 0.6  # a seller that IS a product the knowledge base knows sells that product's category
+KNOWN_PRODUCT_VERTICAL = 0.45  # ... to the markets that run it
+MIN_PRODUCT_NAME = 4
+
+
+def _known_products(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Normalized product name → (the categories it competes in, the verticals that run it)."""
+    categories: dict[str, set[str]] = {}
+    verticals: dict[str, set[str]] = {}
+    for c in kb.categories.values():
+        for tool in c.competitors:
+            categories.setdefault(normalize(tool), set()).add(c.id)
+    for v in kb.verticals.values():
+        for tool in v.incumbent_tools:
+            verticals.setdefault(normalize(tool), set()).add(v.id)
+    # a product known only as some market's tool names no category: the markets alone say little of
+    # what it sells, so only products some category competes with count
+    return {name: (frozenset(cats), frozenset(verticals.get(name, ())))
+            for name, cats in categories.items() if len(name) >= MIN_PRODUCT_NAME}
+
+
+_KNOWN: dict[int, tuple[KnowledgeBase, dict[str, tuple[frozenset[str], frozenset[str]]]]] = {}
+
+
+def own_product(site: SiteSnapshot, kb: KnowledgeBase) -> tuple[str, frozenset[str], frozenset[str]] | None:
+    """The seller when it is a product the knowledge base knows (a competitor some category lists): its
+    name, categories and the verticals that run it.
+
+    Only where the site names itself: og:site_name, the brand segment of a home or deep page's title
+    ("The Pro and Business Trial – Fieldwire Help Center"), or the registrable domain name; a title that
+    merely mentions a product ("QuickBooks alternatives") is not the seller."""
+    cached = _KNOWN.get(id(kb))
+    if cached is None or cached[0] is not kb:
+        cached = _KNOWN[id(kb)] = (kb, _known_products(kb))
+    known = cached[1]
+    candidates = [registrable_name(site.domain)]
+    for page in site.pages[:3]:
+        segments = _TITLE_SEPARATOR.split(page.title) if page.title else []
+        candidates += [page.site_name, *(segments[-1:] if len(segments) > 1 else [])]
+    for candidate in candidates:
+        match = _SITE_PART.match(candidate.strip()) if candidate else None
+        name = normalize(match.group("brand")) if match else ""
+        for key in (name, name.replace(" ", "")):
+            if key in known:
+                cats, verts = known[key]
+                return match.group("brand") if match else key, cats, verts
+    return None
+
+
+def with_own_product(categories: list[Scored], verticals: list[Scored], product: tuple[str, frozenset[str],
+                     frozenset[str]] | None) -> tuple[list[Scored], list[Scored]]:
+    """A seller that is a known product sells that product's category to the markets that run it, at
+    least as strongly as a page of plain cue words would say (a help page that never names its market)."""
+    if product is None:
+        return categories, verticals
+    name, cats, verts = product
+    return (_lift(categories, cats, KNOWN_PRODUCT_CATEGORY, name),
+            _lift(verticals, verts, KNOWN_PRODUCT_VERTICAL, name))
+
+
+def _lift(scored: list[Scored], ids: frozenset[str], floor: float, name: str) -> list[Scored]:
+    out = {s.id: s for s in scored}
+    for i in sorted(ids):
+        current = out.get(i)
+        if current is None or current.score < floor:
+            evidence = [f"known product: {name}", *(current.evidence if current else [])]
+            out[i] = Scored(id=i, score=floor, evidence=evidence)
+    return sorted(out.values(), key=lambda s: s.score, reverse=True)

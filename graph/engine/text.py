@@ -11,7 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["PhraseMatcher", "Zone", "contains_words", "names_term", "normalize", "snippet_around"]
+__all__ = ["PhraseMatcher", "Zone", "contains_words", "names_term", "normalize", "snippet_around",
+           "without_own_billing"]
 
 _WS = re.compile(r"\s+")
 SMALL_SET = 16  # phrase sets up to this size are prefiltered with substring searches
@@ -170,3 +171,21 @@ def _flattened(original: str) -> tuple[str, str]:
     """A line with its white space collapsed, and that normalized: the same for every snippet of it."""
     flat = _WS.sub(" ", original).strip()
     return flat, normalize(flat)
+
+
+# Sentences about the seller's own account and billing ("Payments are managed and secured by Stripe",
+# "you will be charged for the subscription every month"): help and pricing pages say how the SELLER bills,
+# which tells nothing about what its leads run.
+_OWN_BILLING = re.compile(
+    r"\b(?:your (?:subscription|plan|account|card|trial|billing)|subscription plans?|billing (?:period|details|"
+    r"history|options|information|frequency|cycle)|free trial|credit card details|payment information|"
+    r"(?:you|account owner) will (?:be )?(?:charged|billed)|payments are (?:managed|processed|secured|handled))\b",
+    re.I)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def without_own_billing(text: str) -> str:
+    """``text`` without the sentences about the seller's own account and billing."""
+    if not _OWN_BILLING.search(text):
+        return text
+    return "\n".join(s for s in _SENTENCE.split(text) if s and not _OWN_BILLING.search(s))

@@ -154,6 +154,11 @@ class ProductCategory(_Model):
         default_factory=list, description="Markets assumed when the site names none (first = most typical)."
     )
     horizontal: bool = Field(default=False, description="Sells to businesses of every vertical (e.g. payroll).")
+    one_market: bool = Field(
+        default=False,
+        description="Its products are built for one market at a time (an EHR for dental or for behavioral health): "
+                    "when the site names one of its typical markets, the others are not assumed.",
+    )
     competitors: list[str] = Field(default_factory=list, description="Tools a lead may run that this replaces.")
     complements: list[str] = Field(default_factory=list, description="Tools this typically plugs into.")
     data_points: list[str] = Field(default_factory=list)

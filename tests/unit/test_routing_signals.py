@@ -1,0 +1,80 @@
+"""Routing signals beyond cue words: a seller that is a known product, the seller's own billing sentences,
+and categories built for one market at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.engine.analysis import analyze_seller
+from graph.engine.icp import targeting_for
+from graph.engine.routing import own_product
+from graph.engine.select import rank_candidates
+from graph.engine.text import Zone, without_own_billing
+from graph.knowledge import KnowledgeBase, load_knowledge
+from graph.state import MarketSignals, Scored
+from tools.site import Page, SiteSnapshot
+
+HELP_TEXT = ("If you would like to test out any Pro features, you can start a free trial of either plan. "
+             "After 14 days the account owner will be billed. Account Managers can cancel at any point. "
+             "Navigate to the Account tab and choose Upgrade to change the number of licenses. ") * 3
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge()
+
+
+def _site(title: str, text: str = HELP_TEXT, domain: str = "127.0.0.1", site_name: str = "") -> SiteSnapshot:
+    page = Page(url=f"http://{domain}/help", kind="home", title=title, site_name=site_name, text=text)
+    return SiteSnapshot(url=page.url, final_url=page.url, domain=domain, pages=[page])
+
+
+def test_a_help_page_of_a_known_product_routes_to_its_category(kb: KnowledgeBase) -> None:
+    site = _site("The Pro and Business Trial – Fieldwire Help Center")
+    product = own_product(site, kb)
+    assert product is not None and product[0] == "Fieldwire"
+    analysis = analyze_seller(site, kb)
+    assert analysis.market.categories[0].id == "construction_project_management"
+    assert "general_contractors" in {v.id for v in analysis.market.verticals}
+    assert any(e.claim == "is a known product: Fieldwire" for e in analysis.company.evidence)
+
+
+@pytest.mark.parametrize("site", [
+    _site("QuickBooks alternatives for contractors – Acme Blog"),  # a product named, not the seller
+    _site("Fieldwire vs. the rest: a review"),                    # the first segment is no brand
+    _site("Pricing"),
+])
+def test_a_title_that_only_mentions_a_product_is_not_the_seller(kb: KnowledgeBase, site: SiteSnapshot) -> None:
+    assert own_product(site, kb) is None
+
+
+def test_the_seller_name_counts_from_its_domain_or_site_name(kb: KnowledgeBase) -> None:
+    assert own_product(_site("Help", domain="help.fieldwire.com"), kb) is not None
+    assert own_product(_site("Help", site_name="Fieldwire"), kb) is not None
+
+
+def test_the_sellers_own_billing_sentences_are_no_signal(kb: KnowledgeBase) -> None:
+    text = "Payments are managed and secured by Stripe. You will be charged every month."
+    assert without_own_billing(text) == ""
+    assert without_own_billing("Accept card payments with Stripe and Square.") == (
+        "Accept card payments with Stripe and Square.")
+    targeting = MarketSignals(verticals=[Scored(id="home_services", score=0.5)],
+                              categories=[Scored(id="field_service_management", score=0.5)])
+    billing = rank_candidates("technographic", kb, targeting, [Zone("body", text, 1.0)])
+    selling = rank_candidates("technographic", kb, targeting,
+                              [Zone("body", "Take card payments on site: Stripe and Square built in.", 1.0)])
+    by_key = {c.spec.key: c for c in billing}
+    assert by_key["payment_processor"].evidence is None
+    assert {c.spec.key: c for c in selling}["payment_processor"].evidence is not None
+
+
+def test_a_category_built_per_market_assumes_no_other_market(kb: KnowledgeBase) -> None:
+    assert kb.categories["ehr_practice_management"].one_market
+    market = MarketSignals(categories=[Scored(id="ehr_practice_management", score=0.5)],
+                           verticals=[Scored(id="dental_practices", score=0.18)])
+    assert [v.id for v in targeting_for(market, kb, None).verticals] == ["dental_practices"]
+    # a category whose typical markets buy side by side keeps assuming them, the named one first
+    market = MarketSignals(categories=[Scored(id="contract_security_services", score=0.7)],
+                           verticals=[Scored(id="general_contractors", score=0.2)])
+    ids = [v.id for v in targeting_for(market, kb, None).verticals]
+    assert ids[0] == "general_contractors" and len(ids) > 1
