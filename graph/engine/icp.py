@@ -84,12 +84,11 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
         cat = market.categories[0]
         typical = kb.categories[cat.id].typical_verticals
         known = {v.id: i for i, v in enumerate(verticals)}
-        # the site already names one of the category's typical markets (practice software + "dental"):
-        # that one leads; for a category built per market (an EHR) the others are guesses the page rules out
+        # a category built per market (an EHR) on a site that names one of its typical markets (practice
+        # software + "dental"): that market is the buyer, the others are guesses the page rules out
         named = [vid for vid in typical if vid in known and verticals[known[vid]].score >= MIN_VERTICAL]
-        if named:
-            rest = [] if kb.categories[cat.id].one_market else [v for v in typical if v not in named[:1]]
-            typical = [*named[:1], *rest]
+        if named and kb.categories[cat.id].one_market:
+            typical = named[:1]
         for rank, vid in enumerate(typical[:3]):
             if vid == SMB_VERTICAL and market.segment in {"mid_market", "enterprise"}:
                 continue  # the site says who it is for, and it is not small businesses

@@ -204,5 +204,5 @@ async def _section(
     extra = [str(v) for facts in (state.get("provider_evidence") or {}).values() if isinstance(facts, dict)
              for v in facts.values()]
     corpus = corpus_of(state.get("site"), extra)
-    section, warnings = ground_section(node, draft, candidates, kb, corpus, limit, max_new)
+    section, warnings = ground_section(node, draft, candidates, kb, corpus, limit, max_new, targeting)
     return Refined(section, completion.usage, warnings)

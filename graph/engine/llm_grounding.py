@@ -16,8 +16,9 @@ import re
 from collections.abc import Iterable, Sequence
 
 from graph.engine.llm_models import AnalysisDraft, DraftSource, SectionDraft
-from graph.engine.select import Candidate, spec_fields
+from graph.engine.select import Candidate, data_point_markets, spec_fields
 from graph.engine.semantic import MAP_FIT, load_embedder, nearest_markets, semantic_index
+from graph.engine.tailor import foreign_names, spec_texts, tailored
 from graph.engine.text import contains_words, normalize
 from graph.knowledge import KnowledgeBase
 from graph.schemas import (
@@ -148,9 +149,12 @@ def _sources(
 
 def ground_section(
     section: str, draft: SectionDraft, candidates: Sequence[Candidate], kb: KnowledgeBase, corpus: str, limit: int,
-    max_new: int = MAX_NEW,
+    max_new: int = MAX_NEW, targeting: MarketSignals | None = None,
 ) -> tuple[Section, list[Warning]]:
+    """The draft's data points kept where grounded: catalog ones with the catalog's texts (other markets'
+    names cut for ``targeting``, as the catalog engine does), new ones with a known source or method."""
     g = Grounding(section)
+    markets = data_point_markets(kb, section)
     by_key = {c.spec.key: c for c in candidates}
     out: list[DataPoint] = []
     seen: set[str] = set()
@@ -164,10 +168,12 @@ def ground_section(
         candidate = by_key.get(key)
         if candidate is not None:
             spec = candidate.spec
+            foreign = foreign_names(kb, targeting, markets.get(spec.key, ()), spec_texts(spec)) if targeting else None
+            texts = tailored(spec, foreign or frozenset())
             out.append(DataPoint(
-                key=spec.key, name=spec.name, description=spec.description, why=why or spec.description,
+                key=spec.key, name=texts.name, description=texts.description, why=why or texts.description,
                 priority=dp.priority, value_type=spec.value_type, unit=spec.unit, options=list(spec.options),
-                example=spec.example,
+                example=texts.example,
                 qualification_rule=spec.qualification_rule, source_ids=[r.source for r in spec.sources],
                 source_fields=spec_fields(spec),
                 evidence=evidence or candidate.evidence, origin="catalog"))

@@ -40,7 +40,7 @@ from graph.schemas import Company, DataPoint, ResolvedICP, ValueOption
 from graph.state import MarketSignals, Scored
 from graph.values import option_value
 
-__all__ = ["Candidate", "rank_candidates", "select_section", "seller_categories"]
+__all__ = ["Candidate", "data_point_markets", "rank_candidates", "select_section", "seller_categories"]
 
 GENERIC_PRIOR = 0.22
 MOTION_PRIOR = 0.45
@@ -193,6 +193,11 @@ def _section_index(kb: KnowledgeBase, section: str) -> _SectionIndex:
     return index
 
 
+def data_point_markets(kb: KnowledgeBase, section: str) -> dict[str, set[str]]:
+    """Data point key → the verticals that claim it (the markets it is written for), for one section."""
+    return _section_index(kb, section).markets
+
+
 def rank_candidates(
     section: str,
     kb: KnowledgeBase,
@@ -342,7 +347,7 @@ def select_section(
         ranked = rank_candidates(section, kb, targeting, zones, icp)
     ranked = ranked[:limit]
     top = ranked[0].score if ranked else 1.0
-    markets = _section_index(kb, section).markets
+    markets = data_point_markets(kb, section)
     points: list[DataPoint] = []
     for i, c in enumerate(ranked):
         # the texts name the blueprint's markets, not the other markets that share the data point

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.engine.select import _section_index
+from graph.engine.select import data_point_markets
 from graph.engine.tailor import TailoredTexts, foreign_names, spec_texts, tailor_text, tailored
 from graph.knowledge import KnowledgeBase, load_knowledge
 from graph.state import MarketSignals, Scored
@@ -21,7 +21,7 @@ def _targeting(*verticals: str, horizontal: bool = False) -> MarketSignals:
 
 def _tailor(kb: KnowledgeBase, key: str, targeting: MarketSignals) -> TailoredTexts:
     spec = kb.data_points[key]
-    claimants = _section_index(kb, spec.section).markets.get(key, set())
+    claimants = data_point_markets(kb, spec.section).get(key, set())
     return tailored(spec, foreign_names(kb, targeting, claimants, spec_texts(spec)))
 
 
