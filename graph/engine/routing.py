@@ -103,10 +103,10 @@ def _known_products(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], frozen
     for v in kb.verticals.values():
         for tool in v.incumbent_tools:
             verticals.setdefault(normalize(tool), set()).add(v.id)
-    # a product known only as some market's tool names no category: the markets alone say little of
-    # what it sells, so only products some category competes with count
-    return {name: (frozenset(cats), frozenset(verticals.get(name, ())))
-            for name, cats in categories.items() if len(name) >= MIN_PRODUCT_NAME}
+    # a product known only as some markets' tool still says who runs it: its buyers (what it sells is
+    # left to the page's words)
+    names = [n for n in {*categories, *verticals} if len(n) >= MIN_PRODUCT_NAME]
+    return {n: (frozenset(categories.get(n, ())), frozenset(verticals.get(n, ()))) for n in names}
 
 
 _KNOWN: dict[int, tuple[KnowledgeBase, dict[str, tuple[frozenset[str], frozenset[str]]]]] = {}

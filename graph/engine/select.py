@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from graph.engine.geo import localise_sources, target_markets
 from graph.engine.icp import user_provided
-from graph.engine.tailor import foreign_names, names_other_market, spec_texts, tailored
+from graph.engine.tailor import foreign_names, spec_texts, tailored
 from graph.engine.text import (
     PhraseMatcher,
     Zone,
@@ -243,9 +243,8 @@ def rank_candidates(
         hit = next((p for p in spec.signals if normalize(p) in found), None)
         if hit:
             relevance += SIGNAL_BONUS
-            # a quote naming another market ("they work well for retail, restaurants...") supports nothing here
-            evidence = next((snippet for z in zones if (snippet := snippet_around(without_own_billing(z.text), hit))
-                             and not names_other_market(snippet, kb, targeting)), None)
+            evidence = next((snippet for z in zones if (snippet := snippet_around(without_own_billing(z.text), hit))),
+                            None)
         score = relevance * spec.weight
         if score >= MIN_SCORE:
             out.append(Candidate(spec=spec, score=round(score, 4), reason=reason, evidence=evidence,

@@ -17,13 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import DataPointSpec
 from graph.state import MarketSignals
 
-__all__ = ["MarketWords", "TailoredTexts", "foreign_names", "market_words", "names_other_market", "spec_texts",
+__all__ = ["MarketWords", "TailoredTexts", "foreign_names", "market_words", "spec_texts",
            "tailor_text", "tailored"]
 
 MIN_NAME = 4  # characters: shorter names ("IDN", "ASC") are too ambiguous to cut on
@@ -47,13 +46,12 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(_stem(w) for w in _WORD.findall(text.lower().replace("-", " ")))
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity: one per knowledge base, a memo key
+@dataclass(frozen=True)
 class MarketWords:
     """Each vertical's names, and every word a vertical uses (its labels and cues)."""
 
     names: dict[str, frozenset[tuple[str, ...]]]  # labels that name only the market (no word of a tool's name)
     uses: dict[str, frozenset[tuple[str, ...]]]
-    labels: dict[str, frozenset[tuple[str, ...]]]  # every label
 
     def foreign(self, claimants: Iterable[str], targeted: Sequence[str]) -> dict[str, frozenset[tuple[str, ...]]]:
         """Each of the data point's other claimants with its names that no targeted market uses."""
@@ -72,7 +70,7 @@ def _market_words(kb: KnowledgeBase) -> MarketWords:
               for v in kb.verticals.values()}
     names = {vid: frozenset(w for w in ws if not (len(w) == 1 and w[0] in in_tools)) for vid, ws in labels.items()}
     uses = {v.id: labels[v.id] | {w for c in v.cues if (w := _words(c.phrase))} for v in kb.verticals.values()}
-    return MarketWords(names, uses, labels)
+    return MarketWords(names, uses)
 
 
 _MARKET_WORDS: dict[int, tuple[KnowledgeBase, MarketWords]] = {}
@@ -95,19 +93,6 @@ def foreign_names(kb: KnowledgeBase, targeting: MarketSignals, claimants: Iterab
     per_market = market_words(kb).foreign(claimants, [v.id for v in targeting.verticals])
     named = [names for names in per_market.values() if any(_names_any(t, names) for t in texts)]
     return frozenset().union(*named)
-
-
-def names_other_market(text: str, kb: KnowledgeBase, targeting: MarketSignals) -> bool:
-    """Whether ``text`` names a market the blueprint does not target (never for a horizontal seller)."""
-    if targeting.horizontal or not targeting.verticals:
-        return False
-    return _names_any(text, _other_names(market_words(kb), frozenset(v.id for v in targeting.verticals)))
-
-
-@lru_cache(maxsize=256)
-def _other_names(words: MarketWords, wanted: frozenset[str]) -> frozenset[tuple[str, ...]]:
-    own = frozenset().union(*(words.uses.get(v, frozenset()) for v in wanted))
-    return frozenset(n for v, names in words.labels.items() if v not in wanted for n in names if n not in own)
 
 
 def _names_any(text: str, foreign: frozenset[tuple[str, ...]]) -> bool:
