@@ -47,6 +47,9 @@ MOTION_PRIOR = 0.45
 SIGNAL_BONUS = 0.15
 ICP_TECH_BONUS = 0.35
 MIN_SCORE = 0.12
+# a section shorter than this takes data points that fit any company (hiring, funding, headcount, the CRM) from
+# below MIN_SCORE rather than stay short: generic but correct
+FILL_TO = {"firmographic": 7, "technographic": 5, "personalization": 7}
 OTHER_MARKET_SCALE = 0.0  # a category's claim on a data point written only for markets the seller does not target
 OTHER_KIND_STACK = 0.5
 
@@ -246,11 +249,20 @@ def rank_candidates(
             evidence = next((snippet for z in zones if (snippet := snippet_around(without_own_billing(z.text), hit))),
                             None)
         score = relevance * spec.weight
-        if score >= MIN_SCORE:
+        # below the bar, a data point that fits any company stays in reserve: a thin section is filled with
+        # it (hiring, funding, headcount) rather than left short
+        if score >= MIN_SCORE or spec.applies_to.any:
             out.append(Candidate(spec=spec, score=round(score, 4), reason=reason, evidence=evidence,
                                  segment=segment, icp_technology=named if spec.key in lifted else None))
     out.sort(key=lambda c: (-c.score, c.spec.key))
     return out
+
+
+def _filled(section: str, ranked: Sequence[Candidate], limit: int) -> list[Candidate]:
+    """The candidates above the bar, then reserve ones up to ``FILL_TO`` data points in all."""
+    above = [c for c in ranked if c.score >= MIN_SCORE]
+    reserve = [c for c in ranked if c.score < MIN_SCORE][:max(0, min(limit, FILL_TO[section]) - len(above))]
+    return [*above, *reserve][:limit]
 
 
 def _lifted_by_icp(rows: Sequence[tuple[DataPointSpec, float, str | None]], markets: dict[str, set[str]]) -> set[str]:
@@ -345,7 +357,7 @@ def select_section(
     them), with priorities and a ``why`` each."""
     if ranked is None:
         ranked = rank_candidates(section, kb, targeting, zones, icp)
-    ranked = ranked[:limit]
+    ranked = _filled(section, ranked, limit)
     top = ranked[0].score if ranked else 1.0
     markets = data_point_markets(kb, section)
     points: list[DataPoint] = []
