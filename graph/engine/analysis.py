@@ -35,6 +35,7 @@ __all__ = ["SellerAnalysis", "analyze_seller", "site_zones"]
 
 # How much a hit counts depending on where it is on the site.
 ZONE_WEIGHTS = {"title": 3.0, "headings": 2.0, "body": 1.0, "integrations": 1.5, "customers": 1.2, "provider": 1.5}
+HORIZONTAL_CATEGORY = 0.25  # a horizontal category this strong says the seller sells to every industry
 NOT_CATEGORY_ZONES = {"integrations", "customers"}  # raw cue mass at which a score reaches ~63%
 
 CHANNEL_CUES = (
@@ -208,7 +209,9 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
         zones, tuple(c for c in CHANNEL_CUES if not any(re.search(rf"\b{re.escape(n)}\b", c) for n in own_names)))
     horizontal_mass, horizontal_phrase = _count_any(zones, HORIZONTAL_CUES)
     top_category = kb.categories[categories[0].id] if categories else None
-    horizontal = bool(top_category and top_category.horizontal) or horizontal_mass >= 3.0
+    # a horizontal category guessed from a word or two ("sequences" on an optometry page) makes no seller horizontal
+    horizontal = bool(top_category and top_category.horizontal and categories[0].score >= HORIZONTAL_CATEGORY) \
+        or horizontal_mass >= 3.0
 
     motions: set[str] = set()
     for s in categories[:2]:
