@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from graph.engine.geo import localise_sources, target_markets
 from graph.engine.icp import user_provided
-from graph.engine.tailor import foreign_names, spec_texts, tailored
+from graph.engine.tailor import foreign_names, names_other_markets, spec_texts, tailored
 from graph.engine.text import (
     PhraseMatcher,
     Zone,
@@ -246,8 +246,9 @@ def rank_candidates(
         hit = next((p for p in spec.signals if normalize(p) in found), None)
         if hit:
             relevance += SIGNAL_BONUS
-            evidence = next((snippet for z in zones if (snippet := snippet_around(without_own_billing(z.text), hit))),
-                            None)
+            # a quote about other markets ("they work well for retail, restaurants...") supports nothing here
+            evidence = next((snippet for z in zones if (snippet := snippet_around(without_own_billing(z.text), hit))
+                             and not names_other_markets(snippet, kb, targeting)), None)
         score = relevance * spec.weight
         # below the bar, a data point that fits any company stays in reserve: a thin section is filled with
         # it (hiring, funding, headcount) rather than left short

@@ -17,12 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import DataPointSpec
 from graph.state import MarketSignals
 
-__all__ = ["MarketWords", "TailoredTexts", "foreign_names", "market_words", "spec_texts",
+__all__ = ["MarketWords", "TailoredTexts", "foreign_names", "market_words", "names_other_markets", "spec_texts",
            "tailor_text", "tailored"]
 
 MIN_NAME = 4  # characters: shorter names ("IDN", "ASC") are too ambiguous to cut on
@@ -46,12 +47,13 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(_stem(w) for w in _WORD.findall(text.lower().replace("-", " ")))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity (one per knowledge base): a memo key
 class MarketWords:
     """Each vertical's names, and every word a vertical uses (its labels and cues)."""
 
     names: dict[str, frozenset[tuple[str, ...]]]  # labels that name only the market (no word of a tool's name)
     uses: dict[str, frozenset[tuple[str, ...]]]
+    labels: dict[str, frozenset[tuple[str, ...]]]  # every label
 
     def foreign(self, claimants: Iterable[str], targeted: Sequence[str]) -> dict[str, frozenset[tuple[str, ...]]]:
         """Each of the data point's other claimants with its names that no targeted market uses."""
@@ -70,7 +72,7 @@ def _market_words(kb: KnowledgeBase) -> MarketWords:
               for v in kb.verticals.values()}
     names = {vid: frozenset(w for w in ws if not (len(w) == 1 and w[0] in in_tools)) for vid, ws in labels.items()}
     uses = {v.id: labels[v.id] | {w for c in v.cues if (w := _words(c.phrase))} for v in kb.verticals.values()}
-    return MarketWords(names, uses)
+    return MarketWords(names, uses, labels)
 
 
 _MARKET_WORDS: dict[int, tuple[KnowledgeBase, MarketWords]] = {}
@@ -93,6 +95,25 @@ def foreign_names(kb: KnowledgeBase, targeting: MarketSignals, claimants: Iterab
     per_market = market_words(kb).foreign(claimants, [v.id for v in targeting.verticals])
     named = [names for names in per_market.values() if any(_names_any(t, names) for t in texts)]
     return frozenset().union(*named)
+
+
+def names_other_markets(text: str, kb: KnowledgeBase, targeting: MarketSignals, at_least: int = 2) -> bool:
+    """Whether ``text`` names ``at_least`` markets the blueprint does not target ("they work well for
+    retail, restaurants and facilities"): a quote about other markets (never for a horizontal seller)."""
+    if targeting.horizontal or not targeting.verticals or not text:
+        return False
+    index = _other_markets(market_words(kb), frozenset(v.id for v in targeting.verticals))
+    words = _words(text)
+    found = {index[words[i:i + size]] for size in {len(n) for n in index}
+             for i in range(len(words) - size + 1) if words[i:i + size] in index}
+    return len(found) >= at_least
+
+
+@lru_cache(maxsize=64)
+def _other_markets(words: MarketWords, wanted: frozenset[str]) -> dict[tuple[str, ...], str]:
+    """Each label of a market not in ``wanted`` (and used by none of them) → that market."""
+    own = frozenset().union(*(words.uses.get(v, frozenset()) for v in wanted))
+    return {n: v for v, names in words.labels.items() if v not in wanted for n in names if n not in own}
 
 
 def _names_any(text: str, foreign: frozenset[tuple[str, ...]]) -> bool:

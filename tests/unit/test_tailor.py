@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graph.engine.select import data_point_markets
-from graph.engine.tailor import TailoredTexts, foreign_names, spec_texts, tailor_text, tailored
+from graph.engine.tailor import TailoredTexts, foreign_names, names_other_markets, spec_texts, tailor_text, tailored
 from graph.knowledge import KnowledgeBase, load_knowledge
 from graph.state import MarketSignals, Scored
 
@@ -70,3 +70,12 @@ def test_an_enum_example_is_left_as_an_option(kb: KnowledgeBase) -> None:
     for spec in enums[:200]:
         out = tailored(spec, frozenset({("hospital",)}))
         assert out.example == spec.example
+
+
+def test_a_quote_about_other_markets_is_recognised(kb: KnowledgeBase) -> None:
+    home_care = _targeting("home_health_senior_care")
+    quote = "They work well for retail, restaurants, and facilities with fixed locations."
+    assert names_other_markets(quote, kb, home_care)
+    # one other market named is a quote about the buyer's world, not about other markets
+    assert not names_other_markets("Caregivers visit clients at home and in restaurants.", kb, home_care)
+    assert not names_other_markets(quote, kb, _targeting("home_health_senior_care", horizontal=True))
