@@ -51,7 +51,8 @@ class PhraseMatcher:
         unique = {normalize(p) for p in self.phrases if p.strip()}
         body = _trie_pattern(unique) if unique else r"(?!x)x"
         # \w is Unicode-aware: a phrase never matches inside a word, accented ones included ("pos" in "posé")
-        self._regex = re.compile(rf"(?<!\w)(?:{body})(?!\w)")
+        # ... nor the first part of a contraction ("ISN" in "isn't", "WON" in "won't")
+        self._regex = re.compile(rf"(?<!\w)(?:{body})(?!\w)(?!'t\b)")
         assert self._regex.groups == 0, "count() relies on findall returning whole matches"
         # a few phrases are cheaper to rule out with substring searches (C, memchr) than with a regex
         # scan; most texts contain none of them. Only a text with a substring hit is scanned.

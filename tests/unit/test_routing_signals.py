@@ -78,3 +78,10 @@ def test_a_category_built_per_market_assumes_no_other_market(kb: KnowledgeBase) 
                            verticals=[Scored(id="general_contractors", score=0.2)])
     ids = [v.id for v in targeting_for(market, kb, None).verticals]
     assert ids[0] == "general_contractors" and len(ids) > 1
+
+
+def test_a_cue_never_matches_the_first_part_of_a_contraction() -> None:
+    from graph.engine.text import matcher_for
+
+    counts = matcher_for(("isn", "won", "dentrix")).count("It isn't here. Dentrix's tools. We won the bid; they won't.")
+    assert counts == {"dentrix": 1, "won": 1}
