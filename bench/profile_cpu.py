@@ -191,7 +191,7 @@ def _tally() -> tuple[dict[str, float], dict[str, float], float]:
     return dict(layers), dict(nodes), total
 
 
-def _top(count: int, runs: int) -> None:
+def _top(count: int, runs: int, by: str = "self") -> None:
     mine = {t.id for t in yappi.get_thread_stats() if _server_thread(t.name)}
     merged: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for ctx_id in mine:
@@ -200,7 +200,7 @@ def _top(count: int, runs: int) -> None:
             merged[key][0] += stat.tsub
             merged[key][1] += stat.ttot
     sys.stdout.write("self ms/run  incl ms/run  function\n")
-    for key, (tsub, ttot) in sorted(merged.items(), key=lambda kv: -kv[1][0])[:count]:
+    for key, (tsub, ttot) in sorted(merged.items(), key=lambda kv: -kv[1][0 if by == "self" else 1])[:count]:
         sys.stdout.write(f"{tsub * 1000 / runs:11.2f}  {ttot * 1000 / runs:11.2f}  {key}\n")
 
 
@@ -210,10 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", choices=["one", "multi"], default="multi")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--top", type=int, default=0, help="also list the N functions with the most self time")
+    parser.add_argument("--by", choices=["self", "incl"], default="self", help="--top's order: self or inclusive time")
     args = parser.parse_args(argv)
     layers, nodes, total = profile(args.engine, args.site, args.runs)
     if args.top:
-        _top(args.top, args.runs)
+        _top(args.top, args.runs, args.by)
     per_run = 1000 / args.runs
     out = [f"{args.engine} engine, {'one-page' if args.site == 'one' else 'multi-page'} site, {args.runs} runs: "
            f"{total * per_run:.1f} ms CPU per run under the profiler", "",
