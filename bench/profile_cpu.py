@@ -7,7 +7,7 @@ The real app (``server.app:create_app``) is served by uvicorn in this process, o
 event loop; the stand-ins (the seller's site, the LLM, no added latency) answer from their own threads,
 and a client thread sends distinct cold runs (``cache: refresh``, ``providers: []``) one after the
 other. ``yappi`` measures CPU time (not wall time) in every thread; only the server's threads count —
-the event loop's and the default executor's (``asyncio_N``: cache I/O, the run lock) — so the
+the event loop's and the default executor's (``asyncio_N``, ``uvloop_N``: cache I/O, the run lock) — so the
 stand-ins and the client are left out. Self time is grouped into layers by the file each function
 lives in; a node's figure is the CPU time of its coroutine and everything it calls.
 
@@ -94,7 +94,9 @@ def _builtin(stat: Any) -> bool:
 
 
 def _server_thread(name: str) -> bool:
-    return name == "_MainThread" or name == "MainThread" or name.startswith("asyncio")
+    """The event loop's thread and the default executor's workers (``asyncio_N``; ``uvloop_N`` under
+    uvloop, which ``blueprint serve`` runs): cache I/O and the run lock run there."""
+    return name in {"_MainThread", "MainThread"} or name.startswith(("asyncio", "uvloop"))
 
 
 @contextlib.contextmanager
@@ -158,6 +160,8 @@ def profile(engine: str, site: str, runs: int, warm: int = 3) -> tuple[dict[str,
             await task
 
         yappi.set_clock_type("cpu")
+        # threads by their own names (yappi's default is the class name: every worker is a plain "Thread")
+        yappi.set_context_name_callback(lambda: threading.current_thread().name)
         yappi.start(builtins=True, profile_threads=True)
         # the event loop ``blueprint serve`` runs (uvicorn[standard] brings uvloop)
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
