@@ -50,35 +50,52 @@ def _token() -> str:
 
 
 class RssSampler:
-    """Peak resident memory of a process (and its children), sampled in a background thread."""
+    """Peak resident memory of a process (and its children), sampled in a background thread: the peak of
+    their sum (``peak``) and the peak of each process (``peaks``, by pid)."""
 
     def __init__(self, pid: int, every_s: float = 0.02) -> None:
         self.process = psutil.Process(pid)
         self.every_s = every_s
         self.peak = 0
+        self.peaks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def current(self) -> int:
-        procs = [self.process, *self.process.children(recursive=True)]
-        total = 0
-        for proc in procs:
+    def per_process(self) -> dict[int, int]:
+        """RSS by pid: the process and its children (uvicorn's workers, the multiprocessing helper)."""
+        out: dict[int, int] = {}
+        for proc in [self.process, *self.process.children(recursive=True)]:
             try:
-                total += proc.memory_info().rss
+                out[proc.pid] = proc.memory_info().rss
             except psutil.NoSuchProcess:  # a worker that just exited holds no memory
                 continue
-        return total
+        return out
+
+    def current(self) -> int:
+        return sum(self.per_process().values())
+
+    def _sample(self) -> None:
+        rss = self.per_process()
+        self.peak = max(self.peak, sum(rss.values()))
+        for pid, value in rss.items():
+            self.peaks[pid] = max(self.peaks.get(pid, 0), value)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.peak = max(self.peak, self.current())
+                self._sample()
             except psutil.NoSuchProcess:
                 return
             self._stop.wait(self.every_s)
 
+    @property
+    def worker_peak(self) -> int:
+        """The largest peak of one server process (with several workers, the busiest worker's)."""
+        return max(self.peaks.values(), default=0)
+
     def reset(self) -> None:
-        self.peak = self.current()
+        self.peak, self.peaks = 0, {}
+        self._sample()
 
     def __enter__(self) -> RssSampler:
         self._thread.start()

@@ -7,7 +7,7 @@ The real app (``server.app:create_app``) is served by uvicorn in this process, o
 event loop; the stand-ins (the seller's site, the LLM, no added latency) answer from their own threads,
 and a client thread sends distinct cold runs (``cache: refresh``, ``providers: []``) one after the
 other. ``yappi`` measures CPU time (not wall time) in every thread; only the server's threads count —
-the event loop's and the default executor's (``asyncio_N``: cache I/O, the run lock) — so the
+the event loop's and the default executor's (``asyncio_N``, ``uvloop_N``: cache I/O, the run lock) — so the
 stand-ins and the client are left out. Self time is grouped into layers by the file each function
 lives in; a node's figure is the CPU time of its coroutine and everything it calls.
 
@@ -94,7 +94,9 @@ def _builtin(stat: Any) -> bool:
 
 
 def _server_thread(name: str) -> bool:
-    return name == "_MainThread" or name == "MainThread" or name.startswith("asyncio")
+    """The event loop's thread and the default executor's workers (``asyncio_N``; ``uvloop_N`` under
+    uvloop, which ``blueprint serve`` runs): cache I/O and the run lock run there."""
+    return name in {"_MainThread", "MainThread"} or name.startswith(("asyncio", "uvloop"))
 
 
 @contextlib.contextmanager
@@ -158,6 +160,8 @@ def profile(engine: str, site: str, runs: int, warm: int = 3) -> tuple[dict[str,
             await task
 
         yappi.set_clock_type("cpu")
+        # threads by their own names (yappi's default is the class name: every worker is a plain "Thread")
+        yappi.set_context_name_callback(lambda: threading.current_thread().name)
         yappi.start(builtins=True, profile_threads=True)
         # the event loop ``blueprint serve`` runs (uvicorn[standard] brings uvloop)
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
@@ -191,7 +195,7 @@ def _tally() -> tuple[dict[str, float], dict[str, float], float]:
     return dict(layers), dict(nodes), total
 
 
-def _top(count: int, runs: int) -> None:
+def _top(count: int, runs: int, by: str = "self") -> None:
     mine = {t.id for t in yappi.get_thread_stats() if _server_thread(t.name)}
     merged: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for ctx_id in mine:
@@ -200,7 +204,7 @@ def _top(count: int, runs: int) -> None:
             merged[key][0] += stat.tsub
             merged[key][1] += stat.ttot
     sys.stdout.write("self ms/run  incl ms/run  function\n")
-    for key, (tsub, ttot) in sorted(merged.items(), key=lambda kv: -kv[1][0])[:count]:
+    for key, (tsub, ttot) in sorted(merged.items(), key=lambda kv: -kv[1][0 if by == "self" else 1])[:count]:
         sys.stdout.write(f"{tsub * 1000 / runs:11.2f}  {ttot * 1000 / runs:11.2f}  {key}\n")
 
 
@@ -210,10 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", choices=["one", "multi"], default="multi")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--top", type=int, default=0, help="also list the N functions with the most self time")
+    parser.add_argument("--by", choices=["self", "incl"], default="self", help="--top's order: self or inclusive time")
     args = parser.parse_args(argv)
     layers, nodes, total = profile(args.engine, args.site, args.runs)
     if args.top:
-        _top(args.top, args.runs)
+        _top(args.top, args.runs, args.by)
     per_run = 1000 / args.runs
     out = [f"{args.engine} engine, {'one-page' if args.site == 'one' else 'multi-page'} site, {args.runs} runs: "
            f"{total * per_run:.1f} ms CPU per run under the profiler", "",

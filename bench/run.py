@@ -65,6 +65,7 @@ PROFILES = {"typical": TYPICAL, "fast": FAST}
 COLD_GOAL, HIT_GOAL, SSE_GOAL, CONCURRENCY_GOAL, CLI_GOAL = 1.10, 1.5, 2.0, 2.0, 2.0
 LLM_CALLS_GOAL, PROMPT_TOKENS_GOAL = 6, 15_000
 CPU_GOALS_MS = {"catalog": 12.0, "llm": 20.0}  # server CPU per cold run on a one-page site
+WORKER_RSS_GOAL_MIB = 300  # peak resident memory of one server process during the burst
 
 
 def _ratio(value: float) -> str:
@@ -157,7 +158,12 @@ def concurrency_figures(world: World, client: httpx.Client, plan: Plan, rss: mea
                str(burst.errors), burst.errors, burst.errors == 0, {"statuses": sorted(set(burst.statuses))}),
         Figure("concurrent_peak_rss", f"{plan.concurrent} concurrent distinct cold runs: server peak RSS",
                "reported", f"{rss.peak / 2**20:.0f} MiB", rss.peak / 2**20, None,
-               {"workers": world.workers}),
+               {"workers": world.workers,
+                "per_process_mib": {str(pid): round(v / 2**20) for pid, v in rss.peaks.items()}}),
+        Figure("concurrent_worker_rss",
+               f"{plan.concurrent} concurrent distinct cold runs: peak RSS of one server process",
+               f"≤ {WORKER_RSS_GOAL_MIB} MiB", f"{rss.worker_peak / 2**20:.0f} MiB", rss.worker_peak / 2**20,
+               rss.worker_peak / 2**20 <= WORKER_RSS_GOAL_MIB, {"workers": world.workers}),
     ]
 
 

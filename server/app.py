@@ -29,6 +29,7 @@ from graph.settings import Settings, get_settings
 from server.admission import AdmissionMiddleware
 from server.errors import install_error_handlers
 from server.logging import configure_logging
+from server.memory import trim_heap
 from server.middleware import RequestContextMiddleware
 from server.page import page_router
 from server.routes import api_router, health_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # loop stopped. Frozen, they are skipped; unfrozen at shutdown, so an embedding process (tests,
             # a notebook) can free them.
             gc.collect()
+            trim_heap()  # what start-up freed goes back to the system (server/memory.py says why)
             gc.freeze()
             try:
                 yield

@@ -264,6 +264,16 @@ def serve(
     import uvicorn
 
     require_valid_knowledge()  # refuse to start with an invalid pack (exit 2, the full report)
+    if workers > 1:
+        # this process only supervises the workers (each loads its own): it need not keep the knowledge
+        import gc
+
+        from graph.knowledge import load_knowledge
+        from server.memory import trim_heap
+
+        load_knowledge.cache_clear()
+        gc.collect()
+        trim_heap()
     _check_port_free(host, port)
     # access_log=False: the app writes one JSON access line per request (with its request id) itself
     try:

@@ -114,13 +114,16 @@ def _site_name(meta: dict[str, str], title: str, url: str) -> str:
     return min(parts, key=len)
 
 
+_NOT_WEB = re.compile(r"(mailto|tel|javascript|data|sms):", re.I)
+
+
 def _links(tree: LexborHTMLParser, url: str) -> list[Link]:
     base_node = tree.css_first("base[href]")
     base = urljoin(url, base_node.attributes.get("href") or "") if base_node is not None else url
     found: dict[str, Link] = {}
     for a in tree.css("a[href]"):
         href = (a.attributes.get("href") or "").strip()
-        if not href or href.startswith("#") or re.match(r"(mailto|tel|javascript|data|sms):", href, re.I):
+        if not href or href.startswith("#") or _NOT_WEB.match(href):
             continue
         absolute = urldefrag(urljoin(base, href))[0]
         parts = urlsplit(absolute)

@@ -66,6 +66,14 @@ _PRICE = re.compile(
 )
 
 
+# compiled once: these run for every candidate name on every page
+_LOGO_WORDS = re.compile(r"^(?:logo\s+(?:of|for)\s+)|\s+(?:logo|icon|integration|app|image|brand)s?$", re.I)
+_CAPITAL_OR_DOTTED = re.compile(r"[A-Z0-9]|\.\w")
+_LETTER = re.compile(r"[a-zA-Z]")
+_DOTTED = re.compile(r"\w\.\w")
+_LIST_SEPARATOR = re.compile(r",\s*|\s+(?:and|or|&|plus)\s+|/")
+
+
 def clean(text: str) -> str:
     """Collapse runs of spaces (not line breaks) and trim."""
     return _SPACE.sub(" ", text).strip()
@@ -94,16 +102,14 @@ def outermost(nodes: list[LexborNode]) -> list[LexborNode]:
 
 def _clean_name(raw: str, exclude: set[str]) -> str | None:
     name = clean(raw).strip(" \"'“”‘’·•|:-–—,")
-    name = re.sub(
-        r"^(?:logo\s+(?:of|for)\s+)|\s+(?:logo|icon|integration|app|image|brand)s?$", "", name, flags=re.I
-    )
+    name = _LOGO_WORDS.sub("", name)
     words = name.split()
     if not words or len(words) > 4 or len(name) > 40 or name.lower() in exclude:
         return None
     if (
         words[0].lower() in _GENERIC
-        or not re.search(r"[A-Z0-9]|\.\w", name)
-        or not re.search(r"[a-zA-Z]", name)
+        or not _CAPITAL_OR_DOTTED.search(name)
+        or not _LETTER.search(name)
     ):
         return None
     return name
@@ -113,7 +119,7 @@ def _leading_name(item: str) -> str:
     """The capitalised run an item starts with: 'Uber Eats in minutes' → 'Uber Eats'."""
     run: list[str] = []
     for token in item.split():
-        if not (token[0].isupper() or token[0].isdigit() or re.search(r"\w\.\w", token)):
+        if not (token[0].isupper() or token[0].isdigit() or _DOTTED.search(token)):
             break
         run.append(token)
     return " ".join(run)
@@ -172,7 +178,7 @@ def integrations(root: LexborNode, text: str, exclude: set[str]) -> list[str]:
     for box in _cue_containers(root, _INTEGRATION_CUE):
         names += [_clean_name(n, exclude) for n in _names_in(box, "li, a, h3, h4, h5, figcaption, strong")]
     for match in _INTEGRATES.finditer(text):
-        items = re.split(r",\s*|\s+(?:and|or|&|plus)\s+|/", match.group("list"))
+        items = _LIST_SEPARATOR.split(match.group("list"))
         names += [_clean_name(_leading_name(item), exclude) for item in items]
     return dedupe(names, 60)
 

@@ -34,7 +34,7 @@ from graph.schemas import LLMUsage
 from tools.errors import LLMError, UpstreamTimeout
 from tools.redaction import Redactor
 
-__all__ = ["Completion", "chat_model", "complete", "estimate_tokens", "parse", "redactor_of"]
+__all__ = ["Completion", "MessagesAsBuilt", "chat_model", "complete", "estimate_tokens", "parse", "redactor_of"]
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger(__name__)
@@ -68,13 +68,58 @@ def _build(resources: Resources, model: str, http: Any) -> BaseChatOpenAI:
         "http_async_client": http,
         "api_key": key,
     }
+    llm: BaseChatOpenAI
     if settings.openai_api_version:
         # Azure deployment endpoints: /openai/deployments/<model>/...?api-version=..., key in an api-key
         # header. The model name is the deployment name.
         parts = urlsplit(settings.openai_base_url or "")
-        return AzureChatOpenAI(azure_endpoint=f"{parts.scheme}://{parts.netloc}", azure_deployment=model,
-                               api_version=settings.openai_api_version, model=model, **common)
-    return ChatOpenAI(model=model, base_url=settings.openai_base_url or None, **common)
+        llm = AzureChatOpenAI(azure_endpoint=f"{parts.scheme}://{parts.netloc}", azure_deployment=model,
+                              api_version=settings.openai_api_version, model=model, **common)
+    else:
+        llm = ChatOpenAI(model=model, base_url=settings.openai_base_url or None, **common)
+    llm.async_client = MessagesAsBuilt(llm.async_client)
+    return llm
+
+
+def _as_built(payload: dict[str, Any]) -> dict[str, Any]:
+    """The request's messages moved into ``extra_body`` (unless the caller put some there already)."""
+    messages = payload.get("messages")
+    extra = payload.get("extra_body") or {}
+    if not isinstance(messages, list) or "messages" in extra:
+        return payload
+    return {**payload, "messages": [], "extra_body": {**extra, "messages": messages}}
+
+
+class MessagesAsBuilt:
+    """The SDK's ``chat.completions`` as langchain-openai's ``async_client``, sending the messages as
+    langchain-openai built them.
+
+    ``create`` walks its whole body through the SDK's type-driven transform, which exists for key aliases
+    and file formats that chat messages never use: every message is checked against each of the six
+    message types of its union, ~0.5 ms of CPU a call spent in typing introspection to return the same
+    dicts. The messages ride in ``extra_body`` instead, which the SDK merges into the JSON body over the
+    key it stands for: the same JSON on the wire, key order included (the response_format rides there for
+    the same reason; see :func:`complete`). Everything else is the SDK's own call."""
+
+    def __init__(self, completions: Any) -> None:
+        self._completions = completions
+        self.with_raw_response = _RawMessagesAsBuilt(completions)
+
+    async def create(self, **payload: Any) -> Any:
+        return await self._completions.create(**_as_built(payload))
+
+    def __getattr__(self, name: str) -> Any:  # anything else langchain-openai may use: the SDK's own
+        if name.startswith("_"):  # not set yet (a copy being built): no recursion through _completions
+            raise AttributeError(name)
+        return getattr(self._completions, name)
+
+
+class _RawMessagesAsBuilt:
+    def __init__(self, completions: Any) -> None:
+        self._raw = completions.with_raw_response
+
+    async def create(self, **payload: Any) -> Any:
+        return await self._raw.create(**_as_built(payload))
 
 
 @functools.cache

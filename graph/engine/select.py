@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from graph.engine.geo import localise_sources, target_markets
 from graph.engine.icp import user_provided
@@ -147,6 +148,20 @@ class _SectionIndex:
     markets: dict[str, set[str]]  # data point key → the verticals that claim it (the markets it is written for)
     brands: frozenset[str]  # the tool names the knowledge base knows, normalized: proper nouns
 
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Data point key → its place in ``specs`` (a pool of keys is ranked in the knowledge base's order)."""
+        return {spec.key: i for i, spec in enumerate(self.specs)}
+
+    @cached_property
+    def owned(self) -> dict[str, set[str]]:
+        """Data point key → the markets (verticals and seller categories) that claim it; built once, not per run."""
+        owned = {key: set(verticals) for key, verticals in self.markets.items()}
+        for cid, claimed in self.by_category.items():
+            for key in claimed:
+                owned.setdefault(key, set()).add(cid)
+        return owned
+
 
 def _brands(kb: KnowledgeBase) -> frozenset[str]:
     tools = [t for v in kb.verticals.values() for t in v.incumbent_tools]
@@ -224,17 +239,16 @@ def rank_candidates(
         pool |= index.by_category.get(c.id, set())
     for motion in targeting.motions:
         pool |= index.by_motion.get(motion, set())
-    specs = [s for s in index.specs if (icp_tech or s.key in pool) and s.key not in excluded]
+    if icp_tech:
+        specs = [s for s in index.specs if s.key not in excluded]
+    else:  # the pool in the knowledge base's order, without walking the whole section
+        specs = [index.specs[i] for i in sorted(index.position[k] for k in pool if k not in excluded)]
 
     rows = [(spec, *_market_relevance(spec, kb, targeting, index.markets.get(spec.key, set())),
              _named_by(spec, icp_tech)) for spec in specs]
     # a seller kind's data point (a wholesaler's "store platforms") belongs to that market as much as a
     # vertical's does: neither is a stray to bring in for a tool the ICP names
-    owned = {key: set(verticals) for key, verticals in index.markets.items()}
-    for cid, claimed in index.by_category.items():
-        for key in claimed:
-            owned.setdefault(key, set()).add(cid)
-    lifted = _lifted_by_icp([(spec, relevance, named) for spec, relevance, _r, _s, named in rows], owned)
+    lifted = _lifted_by_icp([(spec, relevance, named) for spec, relevance, _r, _s, named in rows], index.owned)
     out: list[Candidate] = []
     for spec, relevance, reason, segment, named in rows:
         if spec.key in lifted:

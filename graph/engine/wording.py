@@ -32,6 +32,7 @@ _WORD = re.compile(r"[\w'’-]+")
 _ARTICLE_BEFORE = re.compile(r"(?<![\w-])([Aa]n?) $")
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
 _SENTENCE_END = re.compile(r"(?:^|[.!?]\s+)$")
+_SPACES = re.compile(r"\s{2,}")
 # vowel letters sounded with a consonant ("a unit", "a one-off", "a European"), and silent h's
 _YOU_OR_WON = ("uni", "use", "usu", "uti", "ura", "uri", "uro", "ubiq", "eu", "ewe", "one", "once", "ukr")
 _SILENT_H = ("hour", "honest", "honor", "honour", "heir")
@@ -135,14 +136,20 @@ def render_template(
 ) -> str:
     """``template`` with its ``{name}`` placeholders filled from ``values``, joined as English; the values
     named in ``as_written`` (names, quotes) are kept exactly as given."""
-    parts = _PLACEHOLDER.split(template)  # literal, name, literal, name, ..., literal
-    texts = parts[0::2]
-    names = parts[1::2]
+    literals, names = _parts(template)
+    texts = list(literals)
     filled = [values[name] for name in names]
     for i in range(len(names)):
         texts[i], filled[i], texts[i + 1] = _join(texts[i], filled[i], texts[i + 1], names[i] in as_written)
     out = "".join(t + v for t, v in zip(texts, [*filled, ""], strict=True))
-    return re.sub(r"\s{2,}", " ", out).strip()
+    return _SPACES.sub(" ", out).strip()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parts(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A template's literal texts and placeholder names (a few thousand templates, each split once)."""
+    parts = _PLACEHOLDER.split(template)  # literal, name, literal, name, ..., literal
+    return tuple(parts[0::2]), tuple(parts[1::2])
 
 
 def why_segment(candidate: Candidate, kb: KnowledgeBase, targeting: MarketSignals) -> str:

@@ -56,3 +56,49 @@ async def test_provider_tools_only_for_configured_providers_not_yet_heard_from()
         assert _provider_tools(resources, ["apollo"], {"apollo": {"industry": "restaurants"}}) == ([], None)
     async with open_resources(_settings(OPENAI_BASE_URL="http://127.0.0.1:9/v1")) as resources:
         assert _provider_tools(resources, ["apollo", "clearbit"], {}) == ([], None)
+
+
+@pytest.mark.parametrize("endpoint", [
+    {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+    {"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "https://contoso.openai.azure.com", "OPENAI_API_VERSION": "2024-10-21"},
+])
+async def test_the_messages_reach_the_wire_as_the_sdk_itself_would_send_them(endpoint: dict[str, str]) -> None:
+    """``MessagesAsBuilt`` skips the SDK's type-driven transform of the messages; the request body is the
+    same bytes as the SDK's own ``create`` sends (key order included), tools and extra_body too."""
+    import json
+
+    import httpx2 as httpx  # the SDK's own HTTP client library
+    import openai
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+    from graph.engine.llm_client import MessagesAsBuilt
+
+    bodies: list[tuple[str, bytes]] = []
+    completion = {"id": "c1", "object": "chat.completion", "created": 1, "model": "m",
+                  "choices": [{"index": 0, "finish_reason": "stop",
+                               "message": {"role": "assistant", "content": "{\"ok\": true}"}}],
+                  "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        bodies.append((str(request.url), request.content))
+        return httpx.Response(200, json=completion)
+
+    messages = [SystemMessage("system <rules> é"), HumanMessage("the seller's page"),
+                AIMessage("", tool_calls=[{"id": "call_1", "name": "lookup", "args": {"domain": "a.example"}}]),
+                ToolMessage('{"industry": "restaurants"}', tool_call_id="call_1")]
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
+    kwargs = {"extra_body": {"response_format": {"type": "json_schema"}}, "tools": [tool]}
+    async with openai.DefaultAsyncHttpxClient(transport=httpx.MockTransport(answer)) as http, \
+            open_resources(_settings(**endpoint)) as resources:
+        resources.extras["llm_http"] = http
+        llm = chat_model(resources, "m")
+        assert isinstance(llm.async_client, MessagesAsBuilt)
+        reply = await llm.ainvoke(messages, **kwargs)
+        llm.async_client = llm.async_client._completions  # the SDK's own, for the reference body
+        reference = await llm.ainvoke(messages, **kwargs)
+    assert reply.content == reference.content == "{\"ok\": true}"
+    assert len(bodies) == 2 and bodies[0] == bodies[1]
+    assert bodies[0][0].endswith(("/v1/chat/completions", "/deployments/m/chat/completions?api-version=2024-10-21"))
+    sent = json.loads(bodies[0][1])
+    assert sent["messages"][0] == {"content": "system <rules> é", "role": "system"} and len(sent["messages"]) == 4
+    assert sent["tools"] == [tool] and sent["response_format"] == {"type": "json_schema"}
