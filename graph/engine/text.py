@@ -18,15 +18,27 @@ _WS = re.compile(r"\s+")
 SMALL_SET = 16  # phrase sets up to this size are prefiltered with substring searches
 
 
-@lru_cache(maxsize=16384)
+SHORT_TEXT = 512  # characters: phrases and data point texts; longer ones are page zones
+
+
 def normalize(text: str) -> str:
     """Lower-case, unify quotes/dashes, collapse white space (keeps punctuation for word bounds).
 
     Memoized: the same cue phrases, data point texts and page zones are normalized by many matchers
-    per run (and the phrases by every run), which made this the engine's hottest function.
+    per run (and the phrases by every run), which made this the engine's hottest function. Page zones
+    are kept in a small memo of their own: they repeat within a run, not across runs, and thousands of
+    pages' texts would otherwise stay in memory for good.
     """
+    return _normalize_short(text) if len(text) <= SHORT_TEXT else _normalize_long(text)
+
+
+def _normalize(text: str) -> str:
     text = text.lower().replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
     return _WS.sub(" ", text).strip()
+
+
+_normalize_short = lru_cache(maxsize=16384)(_normalize)
+_normalize_long = lru_cache(maxsize=64)(_normalize)  # a few runs' zones (a run has ~3 per page read)
 
 
 @dataclass(frozen=True)

@@ -85,3 +85,12 @@ def test_a_cue_never_matches_the_first_part_of_a_contraction() -> None:
 
     counts = matcher_for(("isn", "won", "dentrix")).count("It isn't here. Dentrix's tools. We won the bid; they won't.")
     assert counts == {"dentrix": 1, "won": 1}
+
+
+def test_page_texts_are_not_kept_by_the_normalize_memo_for_good() -> None:
+    from graph.engine import text
+
+    for i in range(200):  # two hundred different pages' zones
+        text.normalize(f"page {i} " + "word " * 200)
+    assert text._normalize_long.cache_info().currsize <= 64
+    assert text.normalize("Dental  Practices") == "dental practices"
