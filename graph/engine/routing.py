@@ -18,7 +18,7 @@ from graph.engine.semantic import SEMANTIC_WEIGHT, combine, load_embedder, seman
 from graph.engine.text import Zone, normalize
 from graph.knowledge import KnowledgeBase
 from graph.state import MarketSignals, Scored
-from tools.extract import registrable_name
+from tools.extract import registrable_name, site_of
 from tools.site import SiteSnapshot
 
 __all__ = ["WEAK_CUES", "cued", "cued_only", "not_own_industry", "own_industry", "own_product",
@@ -109,6 +109,20 @@ def _known_products(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], frozen
     return {n: (frozenset(categories.get(n, ())), frozenset(verticals.get(n, ()))) for n in names}
 
 
+# subdomains a company runs for itself; any other (acme.zendesk.com, acme.myshopify.com) is a tenant of the
+# platform that hosts it: the domain names the host, not the seller
+OWN_SUBDOMAINS = frozenset({"www", "help", "docs", "support", "blog", "app", "learn", "community", "developer",
+                            "developers", "status", "go", "info", "get", "try", "shop", "store", "news", "resources",
+                            "academy", "kb", "knowledge", "en", "us", "uk"})
+
+
+def _own_host(host: str) -> bool:
+    """Whether the host's name is the company's own (acme.com, help.acme.com), not a hosted tenant's."""
+    host = host.lower().rstrip(".")
+    extra = host[: -len(site_of(host))].rstrip(".") if host.endswith(site_of(host)) else host
+    return all(label in OWN_SUBDOMAINS for label in extra.split(".") if label)
+
+
 _KNOWN: dict[int, tuple[KnowledgeBase, dict[str, tuple[frozenset[str], frozenset[str]]]]] = {}
 
 
@@ -123,7 +137,7 @@ def own_product(site: SiteSnapshot, kb: KnowledgeBase) -> tuple[str, frozenset[s
     if cached is None or cached[0] is not kb:
         cached = _KNOWN[id(kb)] = (kb, _known_products(kb))
     known = cached[1]
-    candidates = [registrable_name(site.domain)]
+    candidates = [registrable_name(site.domain)] if _own_host(site.domain) else []
     for page in site.pages[:3]:
         segments = _TITLE_SEPARATOR.split(page.title) if page.title else []
         candidates += [page.site_name, *(segments[-1:] if len(segments) > 1 else [])]

@@ -94,3 +94,11 @@ def test_page_texts_are_not_kept_by_the_normalize_memo_for_good() -> None:
         text.normalize(f"page {i} " + "word " * 200)
     assert text._normalize_long.cache_info().currsize <= 64
     assert text.normalize("Dental  Practices") == "dental practices"
+
+
+def test_a_tenant_of_a_hosting_platform_is_not_the_platform(kb: KnowledgeBase) -> None:
+    # a help centre or shop a platform hosts on its domain names the host, not the seller
+    for host in ("acme.zendesk.com", "acme.freshdesk.com", "shop.acme.myshopify.com"):
+        assert own_product(_site("Help", domain=host), kb) is None, host
+    assert own_product(_site("Help", domain="help.fieldwire.com"), kb) is not None
+    assert own_product(_site("Help", domain="www.fieldwire.com"), kb) is not None
