@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Rebuild the real-world eval pages from a local copy of their stored text (standard library only).
 
-The real-world cases (``dev/cases.json``, ``blind/cases.json``) are real vendors' pages. Their text is
-third-party and is not in the repository: only URLs, titles and rubrics are. Each case's page is rebuilt
-into the git-ignored ``.pages/<id>.html`` from a local copy kept outside the repository, one file per case:
+The real-world cases (``dev/cases.json``, ``blind/cases.json``, ``heldout/cases.json``) are real vendors'
+pages. Their text is third-party and is not in the repository: only URLs, titles and rubrics are. Each case's
+page is rebuilt into the git-ignored ``.pages/<id>.html`` from a local copy kept outside the repository, one
+file per case:
 
 * ``<cache>/<id>.txt``: a ``url: <url>`` line, a ``title: <title>`` line, a blank line, then the stored text;
 * or ``<cache>/<id>.json``: ``{"url": ..., "title": ..., "text": ...}``.
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_CASES = (HERE / "dev" / "cases.json", HERE / "blind" / "cases.json")
+DEFAULT_CASES = (HERE / "dev" / "cases.json", HERE / "blind" / "cases.json", HERE / "heldout" / "cases.json")
 DEFAULT_OUT = HERE / ".pages"
 CACHE_ENV = "REALWORLD_CACHE"
 
@@ -128,7 +129,7 @@ def rebuild(cases_files: list[Path], cache: Path, out: Path) -> RebuildReport:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("cases", nargs="*", type=Path, help="cases.json files (default: dev and blind)")
+    parser.add_argument("cases", nargs="*", type=Path, help="cases.json files (default: dev, blind and heldout)")
     parser.add_argument("--cache", type=Path, default=os.environ.get(CACHE_ENV),
                         help=f"folder of local copies (<id>.txt or <id>.json); default ${CACHE_ENV}")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the pages go (default: .pages/)")

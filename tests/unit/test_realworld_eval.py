@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -16,7 +17,8 @@ from graph.evaluation import SECTIONS, generic_blueprint, load_cases, run_eval
 
 ROOT = Path(__file__).resolve().parents[2]
 REALWORLD = ROOT / "evals" / "realworld"
-SETS = {"dev": REALWORLD / "dev" / "cases.json", "blind": REALWORLD / "blind" / "cases.json"}
+SETS = {"dev": REALWORLD / "dev" / "cases.json", "blind": REALWORLD / "blind" / "cases.json",
+        "heldout": REALWORLD / "heldout" / "cases.json"}
 SELLER_KINDS = {"software", "services", "manufacturer", "distributor", "lender", "agency", "marketplace",
                 "fulfilment", "staffing"}
 GROUP_LIMITS = {"firmographic": (3, 5), "technographic": (2, 4), "personalization": (2, 4), "sources": (1, 3),
@@ -46,7 +48,7 @@ def _in_blind_part(url: str) -> bool:
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_case_files_are_well_formed(name: str) -> None:
     raw = _raw(name)
-    assert len(raw) >= {"dev": 40, "blind": 20}[name]
+    assert len(raw) >= {"dev": 40, "blind": 20, "heldout": 30}[name]
     assert len(load_cases(SETS[name])) == len(raw)  # the runner reads every case
     for case in raw:
         cid = case["id"]
@@ -70,12 +72,24 @@ def test_case_files_are_well_formed(name: str) -> None:
 
 
 def test_sets_are_disjoint_and_split_by_url_hash() -> None:
-    dev, blind = _raw("dev"), _raw("blind")
-    ids = [c["id"] for c in dev + blind]
-    urls = [c["url"] for c in dev + blind]
+    dev, blind, heldout = _raw("dev"), _raw("blind"), _raw("heldout")
+    ids = [c["id"] for c in dev + blind + heldout]
+    urls = [c["url"] for c in dev + blind + heldout]
     assert len(set(ids)) == len(ids) and len(set(urls)) == len(urls)
     assert not any(_in_blind_part(c["url"]) for c in dev)
     assert all(_in_blind_part(c["url"]) for c in blind)
+
+
+def _site(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def test_heldout_set_holds_only_companies_the_other_sets_lack() -> None:
+    """The held-out set measures unseen sellers: none of its sites is a dev or blind case's site."""
+    seen = {_site(c["url"]) for c in _raw("dev") + _raw("blind")}
+    heldout_sites = [_site(c["url"]) for c in _raw("heldout")]
+    assert not seen.intersection(heldout_sites)
+    assert len(set(heldout_sites)) == len(heldout_sites)
 
 
 def _write_cases(path: Path, cases: list[dict[str, Any]]) -> None:
