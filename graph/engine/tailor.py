@@ -43,8 +43,19 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=8192)  # data point texts and list items recur in every run
 def _words(text: str) -> tuple[str, ...]:
     return tuple(_stem(w) for w in _WORD.findall(text.lower().replace("-", " ")))
+
+
+MAX_NAME_WORDS = 6  # longer market names are not looked for
+
+
+@lru_cache(maxsize=8192)
+def _grams(text: str) -> frozenset[tuple[str, ...]]:
+    """Every run of 1 to MAX_NAME_WORDS words in ``text``, stemmed: a name is in a text when it is one."""
+    words = _words(text)
+    return frozenset(words[i:i + n] for n in range(1, MAX_NAME_WORDS + 1) for i in range(len(words) - n + 1))
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity (one per knowledge base): a memo key
@@ -54,12 +65,13 @@ class MarketWords:
     names: dict[str, frozenset[tuple[str, ...]]]  # labels that name only the market (no word of a tool's name)
     uses: dict[str, frozenset[tuple[str, ...]]]
     labels: dict[str, frozenset[tuple[str, ...]]]  # every label
+    owners: dict[tuple[str, ...], frozenset[str]]  # a name (of ``names``) → the markets it names
 
     def foreign(self, claimants: Iterable[str], targeted: Sequence[str]) -> dict[str, frozenset[tuple[str, ...]]]:
         """Each of the data point's other claimants with its names that no targeted market uses."""
-        wanted = set(targeted)
-        own = frozenset().union(*(self.uses.get(v, frozenset()) for v in wanted))
-        out = {v: frozenset(n for n in self.names.get(v, ()) if n not in own) for v in claimants if v not in wanted}
+        wanted = frozenset(targeted)
+        own = _own_words(self, wanted)
+        out = {v: self.names.get(v, frozenset()) - own for v in claimants if v not in wanted}
         return {v: names for v, names in out.items() if names}
 
 
@@ -72,7 +84,11 @@ def _market_words(kb: KnowledgeBase) -> MarketWords:
               for v in kb.verticals.values()}
     names = {vid: frozenset(w for w in ws if not (len(w) == 1 and w[0] in in_tools)) for vid, ws in labels.items()}
     uses = {v.id: labels[v.id] | {w for c in v.cues if (w := _words(c.phrase))} for v in kb.verticals.values()}
-    return MarketWords(names, uses, labels)
+    owners: dict[tuple[str, ...], set[str]] = {}
+    for vid, ns in names.items():
+        for n in ns:
+            owners.setdefault(n, set()).add(vid)
+    return MarketWords(names, uses, labels, {n: frozenset(v) for n, v in owners.items()})
 
 
 _MARKET_WORDS: dict[int, tuple[KnowledgeBase, MarketWords]] = {}
@@ -92,9 +108,14 @@ def foreign_names(kb: KnowledgeBase, targeting: MarketSignals, claimants: Iterab
     written for, that these texts name. None for a horizontal seller, or when no market is targeted."""
     if targeting.horizontal or not targeting.verticals:
         return frozenset()
-    per_market = market_words(kb).foreign(claimants, [v.id for v in targeting.verticals])
-    named = [names for names in per_market.values() if any(_names_any(t, names) for t in texts)]
-    return frozenset().union(*named)
+    words = market_words(kb)
+    wanted = frozenset(v.id for v in targeting.verticals)
+    own = _own_words(words, wanted)
+    others = set(claimants) - wanted
+    # from the names the texts hold (few) to their markets, rather than from every claimant (hundreds for a
+    # data point that fits any market) to its names
+    return frozenset(n for t in texts for n in _grams(t)
+                     if n in words.owners and n not in own and not others.isdisjoint(words.owners[n]))
 
 
 def names_other_markets(text: str, kb: KnowledgeBase, targeting: MarketSignals, at_least: int = 2) -> bool:
@@ -103,26 +124,25 @@ def names_other_markets(text: str, kb: KnowledgeBase, targeting: MarketSignals, 
     if targeting.horizontal or not targeting.verticals or not text:
         return False
     index = _other_markets(market_words(kb), frozenset(v.id for v in targeting.verticals))
-    words = _words(text)
-    found = {index[words[i:i + size]] for size in {len(n) for n in index}
-             for i in range(len(words) - size + 1) if words[i:i + size] in index}
+    found = {index[g] for g in _grams(text) if g in index}
     return len(found) >= at_least
+
+
+@lru_cache(maxsize=64)
+def _own_words(words: MarketWords, wanted: frozenset[str]) -> frozenset[tuple[str, ...]]:
+    """Every word the ``wanted`` markets use (labels and cues): never foreign to them."""
+    return frozenset().union(*(words.uses.get(v, frozenset()) for v in wanted))
 
 
 @lru_cache(maxsize=64)
 def _other_markets(words: MarketWords, wanted: frozenset[str]) -> dict[tuple[str, ...], str]:
     """Each label of a market not in ``wanted`` (and used by none of them) → that market."""
-    own = frozenset().union(*(words.uses.get(v, frozenset()) for v in wanted))
+    own = _own_words(words, wanted)
     return {n: v for v, names in words.labels.items() if v not in wanted for n in names if n not in own}
 
 
 def _names_any(text: str, foreign: frozenset[tuple[str, ...]]) -> bool:
-    words = _words(text)
-    for size in {len(n) for n in foreign}:
-        for i in range(len(words) - size + 1):
-            if words[i:i + size] in foreign:
-                return True
-    return False
+    return bool(foreign) and not foreign.isdisjoint(_grams(text))
 
 
 def _prune_list(clause: str, foreign: frozenset[tuple[str, ...]]) -> str:
