@@ -55,25 +55,21 @@ def target_markets(company: Company | None, icp: ResolvedICP | None) -> frozense
 
 
 _MEMO_LIMIT = 4096
-# (source ids, markets) → the kept ids, for the knowledge base in ``_memo_kb``: every section asks the same
-# questions for its ~40 data points, twice (selection and after the LLM), and every run asks them again
-_memo: dict[tuple[tuple[str, ...], frozenset[str]], tuple[str, ...]] = {}
-_memo_kb: list[KnowledgeBase] = []
 
 
 def source_ids_for(kb: KnowledgeBase, source_ids: Iterable[str], markets: frozenset[str]) -> list[str]:
     """``source_ids`` kept for ``markets``, in order, plus the fallback for a market none of them serves.
 
     Memoized per knowledge base (a pure function of the sources it declares)."""
-    if not _memo_kb or _memo_kb[0] is not kb:
-        _memo.clear()
-        _memo_kb[:] = [kb]
+    # (source ids, markets) → the kept ids: every section asks the same questions for its ~40 data points,
+    # twice (selection and after the LLM), and every run asks them again
+    memo: dict[tuple[tuple[str, ...], frozenset[str]], tuple[str, ...]] = kb.derived("geo.source_ids", dict)
     key = (tuple(source_ids), markets)
-    kept = _memo.get(key)
+    kept = memo.get(key)
     if kept is None:
-        if len(_memo) >= _MEMO_LIMIT:
-            _memo.clear()
-        kept = _memo[key] = tuple(_source_ids_for(kb, key[0], markets))
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        kept = memo[key] = tuple(_source_ids_for(kb, key[0], markets))
     return list(kept)
 
 

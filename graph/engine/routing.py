@@ -123,9 +123,6 @@ def _own_host(host: str) -> bool:
     return all(label in OWN_SUBDOMAINS for label in extra.split(".") if label)
 
 
-_KNOWN: dict[int, tuple[KnowledgeBase, dict[str, tuple[frozenset[str], frozenset[str]]]]] = {}
-
-
 def own_product(site: SiteSnapshot, kb: KnowledgeBase) -> tuple[str, frozenset[str], frozenset[str]] | None:
     """The seller when it is a product the knowledge base knows (a competitor some category lists): its
     name, categories and the verticals that run it.
@@ -133,10 +130,7 @@ def own_product(site: SiteSnapshot, kb: KnowledgeBase) -> tuple[str, frozenset[s
     Only where the site names itself: og:site_name, the brand segment of a home or deep page's title
     ("The Pro and Business Trial – Fieldwire Help Center"), or the registrable domain name; a title that
     merely mentions a product ("QuickBooks alternatives") is not the seller."""
-    cached = _KNOWN.get(id(kb))
-    if cached is None or cached[0] is not kb:
-        cached = _KNOWN[id(kb)] = (kb, _known_products(kb))
-    known = cached[1]
+    known = kb.derived("routing.known_products", lambda: _known_products(kb))
     candidates = [registrable_name(site.domain)] if _own_host(site.domain) else []
     for page in site.pages[:3]:
         segments = _TITLE_SEPARATOR.split(page.title) if page.title else []

@@ -181,13 +181,11 @@ def _named_by(spec: DataPointSpec, technologies: Sequence[tuple[str, bool]]) -> 
     return next((term for term, brand in technologies if names_term(text, term, brand=brand)), None)
 
 
-_SECTION_INDEXES: dict[tuple[int, str], _SectionIndex] = {}
-
-
 def _section_index(kb: KnowledgeBase, section: str) -> _SectionIndex:
-    cached = _SECTION_INDEXES.get((id(kb), section))
-    if cached is not None and cached.kb is kb:
-        return cached
+    return kb.derived(("select.section_index", section), lambda: _build_section_index(kb, section))
+
+
+def _build_section_index(kb: KnowledgeBase, section: str) -> _SectionIndex:
     specs = list(kb.by_section(section))
     keys = {s.key for s in specs}
     by_vertical = {v.id: {k for k in v.data_points if k in keys} for v in kb.verticals.values()}
@@ -206,9 +204,7 @@ def _section_index(kb: KnowledgeBase, section: str) -> _SectionIndex:
     for vid, claimed in by_vertical.items():
         for key in claimed:
             markets.setdefault(key, set()).add(vid)
-    index = _SectionIndex(kb, specs, by_vertical, by_category, by_motion, generic, signals, markets, _brands(kb))
-    _SECTION_INDEXES[(id(kb), section)] = index
-    return index
+    return _SectionIndex(kb, specs, by_vertical, by_category, by_motion, generic, signals, markets, _brands(kb))
 
 
 def data_point_markets(kb: KnowledgeBase, section: str) -> dict[str, set[str]]:

@@ -67,12 +67,6 @@ class MarketWords:
     labels: dict[str, frozenset[tuple[str, ...]]]  # every label
     owners: dict[tuple[str, ...], frozenset[str]]  # a name (of ``names``) → the markets it names
 
-    def foreign(self, claimants: Iterable[str], targeted: Sequence[str]) -> dict[str, frozenset[tuple[str, ...]]]:
-        """Each of the data point's other claimants with its names that no targeted market uses."""
-        wanted = frozenset(targeted)
-        own = _own_words(self, wanted)
-        out = {v: self.names.get(v, frozenset()) - own for v in claimants if v not in wanted}
-        return {v: names for v, names in out.items() if names}
 
 
 def _market_words(kb: KnowledgeBase) -> MarketWords:
@@ -91,15 +85,9 @@ def _market_words(kb: KnowledgeBase) -> MarketWords:
     return MarketWords(names, uses, labels, {n: frozenset(v) for n, v in owners.items()})
 
 
-_MARKET_WORDS: dict[int, tuple[KnowledgeBase, MarketWords]] = {}
-
-
 def market_words(kb: KnowledgeBase) -> MarketWords:
     """The knowledge base's market names, built once per knowledge base."""
-    cached = _MARKET_WORDS.get(id(kb))
-    if cached is None or cached[0] is not kb:
-        cached = _MARKET_WORDS[id(kb)] = (kb, _market_words(kb))
-    return cached[1]
+    return kb.derived("tailor.market_words", lambda: _market_words(kb))
 
 
 def foreign_names(kb: KnowledgeBase, targeting: MarketSignals, claimants: Iterable[str],

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import orjson
 import yaml
@@ -49,6 +49,9 @@ class KnowledgeError(ValueError):
         return "\n".join(lines)
 
 
+_T = TypeVar("_T")
+
+
 @dataclass
 class KnowledgeBase:
     version: str
@@ -61,6 +64,16 @@ class KnowledgeBase:
     excluded: dict[tuple[str, str], Exclusion] = field(default_factory=dict)
     pack_dirs: list[Path] = field(default_factory=list)
     naics: NaicsReference | None = None  # the reference the verticals' codes are checked against
+    # what the engine derives from the entries (indexes, name tables, memos), built on first use
+    _derived: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key: Hashable, build: Callable[[], _T]) -> _T:
+        """Data derived from this knowledge base (an index, a name table), built once on first use and kept
+        with it: the engine never rebuilds it per run, and another knowledge base (a reload, a team's packs)
+        never sees it. Only for data derived once the base is loaded (``add`` is not called after)."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return cast(_T, self._derived[key])
 
     def add(self, pack: Pack, origin: str) -> None:
         """Merge a built-in pack (duplicates are an error: use an external pack's ``override``)."""

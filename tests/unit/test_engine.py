@@ -427,11 +427,11 @@ def test_waterfall_cost_counts_fallbacks_at_a_discount(kb: KnowledgeBase) -> Non
 
 
 def test_warm_up_builds_every_matcher_a_run_needs() -> None:
-    from graph.engine import cues, select
+    from graph.engine import cues
     from graph.engine.warm import SECTIONS, warm_up
 
     kb = load_knowledge()
     warm_up(kb)
-    assert all(select._SECTION_INDEXES[(id(kb), s)].kb is kb for s in SECTIONS)
+    assert all(("select.section_index", s) in kb._derived for s in SECTIONS)
     built = [index.items for index in cues._CUE_INDEXES.values()]
     assert tuple(kb.categories.values()) in built and tuple(kb.verticals.values()) in built
