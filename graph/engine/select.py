@@ -222,8 +222,10 @@ def rank_candidates(
     index = _section_index(kb, section)
     excluded = _excluded(kb, targeting)
     found: set[str] = set()
-    for zone in zones:
-        found.update(index.signals.count(without_own_billing(zone.text)))
+    # the seller's own billing sentences are no signal: cut once per zone, for the matching and the quotes
+    texts = [without_own_billing(zone.text) for zone in zones]
+    for text in texts:
+        found.update(index.signals.count(text))
     # only the technologies the user wrote: the ones inferred from the site never gain their weight
     icp_tech = [(t, _is_brand(t, index.brands)) for t in user_provided(icp, "technologies") if t.strip()]
     # only the data points some targeted market (or a motion, or genericity) claims can score above 0;
@@ -257,7 +259,7 @@ def rank_candidates(
         if hit:
             relevance += SIGNAL_BONUS
             # a quote about other markets ("they work well for retail, restaurants...") supports nothing here
-            evidence = next((snippet for z in zones if (snippet := snippet_around(without_own_billing(z.text), hit))
+            evidence = next((snippet for text in texts if (snippet := snippet_around(text, hit))
                              and not names_other_markets(snippet, kb, targeting)), None)
         score = relevance * spec.weight
         # below the bar, a data point that fits any company stays in reserve: a thin section is filled with
