@@ -20,7 +20,8 @@ from tools.page_signals import node_attrs as _attrs
 from tools.page_signals import node_text as _text
 from tools.site import Link, Page, PageKind
 
-__all__ = ["MAX_TEXT_CHARS", "classify_link", "extract_page", "registrable_name", "same_site", "site_of"]
+__all__ = ["MAX_TEXT_CHARS", "TITLE_SEPARATOR", "classify_link", "extract_page", "registrable_name", "same_site",
+           "site_of"]
 
 MAX_TEXT_CHARS = 30_000
 _MAX_LINKS = 300
@@ -97,10 +98,14 @@ def _remove(nodes: Iterable[LexborNode]) -> None:
             node.decompose()
 
 
+# what separates a page title's parts ("Pricing | Acme", "Acme – Help Center")
+TITLE_SEPARATOR = re.compile(r"\s+[|–—·:-]\s+")
+
+
 def _site_name(meta: dict[str, str], title: str, url: str) -> str:
     if meta.get("og:site_name") or meta.get("application-name"):
         return meta.get("og:site_name") or meta["application-name"]
-    parts = [p for p in re.split(r"\s+[|–—·:-]\s+", title) if p]
+    parts = [p for p in TITLE_SEPARATOR.split(title) if p]
     if len(parts) < 2:
         return title if 0 < len(title.split()) <= 3 else ""
     hostname = urlsplit(url).hostname or ""

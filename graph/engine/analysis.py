@@ -28,7 +28,7 @@ from graph.engine.text import Zone, matcher_for, snippet_around
 from graph.knowledge import KnowledgeBase
 from graph.schemas import Company, Evidence
 from graph.state import MarketSignals, Scored
-from tools.extract import registrable_name
+from tools.extract import TITLE_SEPARATOR, registrable_name
 from tools.site import Page, SiteSnapshot
 
 __all__ = ["SellerAnalysis", "analyze_seller", "site_zones"]
@@ -181,7 +181,7 @@ def _company_name(site: SiteSnapshot) -> str:
     home = site.home
     if home is not None and home.site_name:
         return home.site_name.strip()
-    title = re.split(r"\s[|\-–—:·]\s", home.title)[0].strip() if home is not None and home.title else ""
+    title = TITLE_SEPARATOR.split(home.title)[0].strip() if home is not None and home.title else ""
     heading = next((h.strip() for h in (home.headings if home is not None else []) if h.strip()), "")
     if len(heading) > 60:  # a tagline, not a name: cut at a word
         heading = heading[:60].rsplit(" ", 1)[0]
@@ -312,7 +312,7 @@ def _summary(page: Page) -> str:
     first heading that reads as a statement (three words or more, not page chrome or a question)."""
     if page.meta_description.strip():
         return page.meta_description.strip()
-    lead = re.split(r"\s[|\-–—:·]\s", page.title)[0].strip() if page.title else ""
+    lead = TITLE_SEPARATOR.split(page.title)[0].strip() if page.title else ""
     for text in (*page.headings, lead):
         text = text.strip()
         if len(text.split()) >= 3 and not CHROME.match(text) and not text.endswith("?"):

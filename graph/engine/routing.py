@@ -18,7 +18,7 @@ from graph.engine.semantic import SEMANTIC_WEIGHT, combine, load_embedder, seman
 from graph.engine.text import Zone, normalize
 from graph.knowledge import KnowledgeBase
 from graph.state import MarketSignals, Scored
-from tools.extract import registrable_name, site_of
+from tools.extract import TITLE_SEPARATOR, registrable_name, site_of
 from tools.site import SiteSnapshot
 
 __all__ = ["WEAK_CUES", "cued", "cued_only", "not_own_industry", "own_industry", "own_product",
@@ -87,7 +87,6 @@ def cued(s: Scored) -> bool:
 _SITE_PART = re.compile(
     r"^(?P<brand>.+?)(?:\s+(?:help\s+center|help\s+centre|help|support|docs|documentation|blog|knowledge\s+base|"
     r"academy|community|university|resources|learning\s+center|inc\.?|llc|ltd\.?|hq))?$", re.I)
-_TITLE_SEPARATOR = re.compile(r"\s[|\-–—:·]\s")
 KNOWN_PRODUCT_CATEGORY = 0.6  # a seller that IS a product the knowledge base knows sells that product's category
 KNOWN_PRODUCT_VERTICAL = 0.45  # ... to the markets that run it
 MIN_PRODUCT_NAME = 4
@@ -133,7 +132,7 @@ def own_product(site: SiteSnapshot, kb: KnowledgeBase) -> tuple[str, frozenset[s
     known = kb.derived("routing.known_products", lambda: _known_products(kb))
     candidates = [registrable_name(site.domain)] if _own_host(site.domain) else []
     for page in site.pages[:3]:
-        segments = _TITLE_SEPARATOR.split(page.title) if page.title else []
+        segments = TITLE_SEPARATOR.split(page.title) if page.title else []
         candidates += [page.site_name, *(segments[-1:] if len(segments) > 1 else [])]
     for candidate in candidates:
         match = _SITE_PART.match(candidate.strip()) if candidate else None
