@@ -13,6 +13,7 @@ from typing import get_args
 from graph.engine.analysis import analyze_seller, site_zones
 from graph.engine.select import rank_candidates
 from graph.engine.semantic import load_embedder, semantic_index
+from graph.engine.tailor import market_words
 from graph.knowledge import KnowledgeBase
 from graph.schemas import SectionName
 from tools.extract import extract_page
@@ -33,6 +34,7 @@ def warm_up(kb: KnowledgeBase) -> None:
     zones = site_zones(site)
     for section in SECTIONS:
         rank_candidates(section, kb, market, zones)
+    market_words(kb)  # the market names data point texts are tailored with (analysis built the known products)
     embedder = load_embedder()  # pages with weak cues consult the embedding: load it and the market vectors now
     if embedder is not None:
         semantic_index(kb, embedder)
