@@ -114,9 +114,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runner.secret.get()  # read (or made) once now, not by the first request
             app.state.settings, app.state.cache, app.state.runner = active, cache, runner
             app.state.runs = runs = RunManager(runner, RunStore(cache, active.cache_ttl_s))
-            log.info(
-                "ready", extra={"cache": "ok" if available else "disabled", "auth": bool(active.api_keys)}
-            )
             # Everything loaded so far lives as long as the process (~200k objects: modules, the knowledge
             # base, compiled matchers); a full garbage collection walks all of them, ~100 ms with the event
             # loop stopped. Frozen, they are skipped; unfrozen at shutdown, so an embedding process (tests,
@@ -124,6 +121,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             gc.collect()
             trim_heap()  # what start-up freed goes back to the system (server/memory.py says why)
             gc.freeze()
+            # last: "ready" is said once start-up's work is done (the server listens right after)
+            log.info(
+                "ready", extra={"cache": "ok" if available else "disabled", "auth": bool(active.api_keys)}
+            )
             try:
                 yield
             finally:

@@ -47,6 +47,13 @@ def _ready_pids(log: Path) -> set[int]:
     return pids
 
 
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = free_port()
@@ -76,7 +83,9 @@ def workers(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
-        while len(_ready_pids(log)) < WORKERS:
+        # every worker said "ready", and the shared socket accepts: uvicorn listens only once a worker's
+        # start-up is over, and a connection before that is refused
+        while len(_ready_pids(log)) < WORKERS or not _answers(f"http://127.0.0.1:{port}/healthz"):
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, "workers did not start:\n" + log.read_text()
             time.sleep(0.1)
