@@ -35,10 +35,14 @@ def own_industry(categories: list[Scored], kb: KnowledgeBase) -> frozenset[str]:
     sectors such a page names are its buyers' end markets)."""
     top = categories[0].score if categories else 0.0
     own: set[str] = set()
+    lead = kb.categories[categories[0].id] if categories else None
     for s in categories[:2]:
         if s.score >= KIND_LEAD * top:
             own.update(kb.categories[s.id].own_verticals)
-    lead = kb.categories[categories[0].id] if categories else None
+    if lead is not None:
+        # what the leading category is sold to is a buyer, whatever a runner-up category says: ordering
+        # software for wholesalers that also reads as a wholesaler still sells to wholesalers
+        own -= set(lead.typical_verticals) - set(lead.own_verticals)
     if lead is not None and lead.buyer_verticals:
         own.update(v for v in kb.verticals if v not in lead.buyer_verticals)
     return frozenset(own)

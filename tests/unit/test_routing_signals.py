@@ -7,7 +7,7 @@ import pytest
 
 from graph.engine.analysis import analyze_seller
 from graph.engine.icp import targeting_for
-from graph.engine.routing import own_product
+from graph.engine.routing import own_industry, own_product
 from graph.engine.select import rank_candidates
 from graph.engine.text import Zone, without_own_billing
 from graph.knowledge import KnowledgeBase, load_knowledge
@@ -102,3 +102,15 @@ def test_a_tenant_of_a_hosting_platform_is_not_the_platform(kb: KnowledgeBase) -
         assert own_product(_site("Help", domain=host), kb) is None, host
     assert own_product(_site("Help", domain="help.fieldwire.com"), kb) is not None
     assert own_product(_site("Help", domain="www.fieldwire.com"), kb) is not None
+
+
+def test_the_leading_categorys_buyers_are_never_the_sellers_own_industry(kb: KnowledgeBase) -> None:
+    # B2B ordering software for wholesalers also reads a little as a wholesaler ("wholesale" pricing): the
+    # runner-up category must not turn the lead's buyers into the seller's own industry
+    lead, runner_up = kb.categories["distribution_erp_commerce"], kb.categories["wholesale_supply"]
+    assert "wholesale_distributors" in lead.typical_verticals
+    assert "wholesale_distributors" in runner_up.own_verticals
+    own = own_industry([Scored(id=lead.id, score=0.75), Scored(id=runner_up.id, score=0.44)], kb)
+    assert "wholesale_distributors" not in own
+    # the other way round, the wholesaler's own industry stays its own
+    assert "wholesale_distributors" in own_industry([Scored(id=runner_up.id, score=0.75)], kb)
