@@ -8,6 +8,7 @@ of knowledge-base items, so a run only visits the phrases it actually finds.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -15,9 +16,45 @@ from graph.engine.text import PhraseMatcher, Zone, matcher_for, normalize
 from graph.knowledge.models import Cue, ProductCategory, Vertical
 from graph.state import Scored
 
-__all__ = ["SATURATION", "score_cues"]
+__all__ = ["SATURATION", "number_variants", "score_cues"]
 
 SATURATION = 4.0  # raw cue mass at which a score reaches ~63%
+VARIANT_WEIGHT = 0.9  # a phrase's other grammatical number counts a little less than the phrase as written
+# A one-word cue changes number only when its author weighted it as specific and it is a plain noun:
+# "practices", "units" or "stores" in the singular name anything.
+SPECIFIC_WORD = 0.8
+# a role in the singular is one party on the page ("authorized by the manufacturer"), not a market
+_ROLE = re.compile(r"(?:er|or)s?$")
+_INVARIANT = re.compile(r"(?:ss|us|is|ics|ing|ed|news|series|species)$")
+
+
+def number_variants(cue: Cue) -> tuple[str, ...]:
+    """The cue with its last word in the other grammatical number (normalized), or nothing."""
+    norm = normalize(cue.phrase)
+    words = norm.split()
+    if not words:
+        return ()
+    last = words[-1]
+    written = cue.phrase.split()[-1] if cue.phrase.split() else ""
+    if written.rstrip("s").isupper():  # an acronym: "retail POS" is no "retail PO" (a purchase order)
+        return ()
+    if len(words) == 1 and (cue.weight < SPECIFIC_WORD or len(last) < 5 or _ROLE.search(last)):
+        return ()
+    if not last.isalpha() or len(last) < 3 or _INVARIANT.search(last):
+        return ()
+    if last.endswith("ies") and len(last) > 4:
+        other = last[:-3] + "y"
+    elif re.search(r"(?:ch|sh|x|z|ss)es$", last):
+        other = last[:-2]
+    elif last.endswith("s"):
+        other = last[:-1]
+    elif re.search(r"[^aeiou]y$", last):
+        other = last[:-1] + "ies"
+    elif re.search(r"(?:ch|sh|x|z)$", last):
+        other = last + "es"
+    else:
+        other = last + "s"
+    return (" ".join([*words[:-1], other]),)
 
 
 def score_cues(
@@ -25,6 +62,8 @@ def score_cues(
     zones: Sequence[Zone],
     extra: Sequence[tuple[str, ...]] = (),
     min_distinct: int = 3,
+    *,
+    both_numbers: bool = False,
 ) -> list[Scored]:
     """Score each item by its cue mass across zones. ``extra`` adds phrases (e.g. industry labels).
 
@@ -32,15 +71,20 @@ def score_cues(
     ("carriers" on a trucking site) is not evidence of a second market (insurance carriers).
     """
     items = tuple(items)
-    index = _cue_index(items, tuple(extra))
+    index = _cue_index(items, tuple(extra), both_numbers)
     # only the phrases found in the text are visited: the work follows the hits, not the catalogue
     cue_masses: dict[int, dict[str, float]] = {}
     for zone in zones:
+        # a cue's forms (as written, other number) are one cue: their counts add up in a zone
+        found: dict[tuple[int, str], tuple[int, float]] = {}
         for key, n in index.matcher.count(zone.text).items():
-            for idx, weight, _phrase in index.by_phrase.get(key, ()):
-                # diminishing returns per zone: 1, 1.5, 1.75, ...
-                masses = cue_masses.setdefault(idx, {})
-                masses[key] = masses.get(key, 0.0) + weight * zone.weight * (2 - 0.5 ** (n - 1))
+            for idx, weight, cue in index.by_phrase.get(key, ()):
+                seen, best = found.get((idx, cue), (0, 0.0))
+                found[(idx, cue)] = (seen + n, max(best, weight))
+        for (idx, cue), (n, weight) in found.items():
+            # diminishing returns per zone: 1, 1.5, 1.75, ...
+            masses = cue_masses.setdefault(idx, {})
+            masses[cue] = masses.get(cue, 0.0) + weight * zone.weight * (2 - 0.5 ** (n - 1))
     scored: list[Scored] = []
     for idx, masses in sorted(cue_masses.items()):  # catalogue order, so ties rank as before
         item = items[idx]
@@ -58,31 +102,40 @@ def score_cues(
 class _CueIndex:
     items: tuple[Vertical | ProductCategory, ...]
     matcher: PhraseMatcher
-    by_phrase: dict[str, list[tuple[int, float, str]]]  # normalized phrase → (item index, weight, phrase)
-    original: dict[tuple[int, str], str]  # (item index, normalized phrase) → the phrase as written
+    by_phrase: dict[str, list[tuple[int, float, str]]]  # phrase form found → (item index, weight, cue key)
+    original: dict[tuple[int, str], str]  # (item index, cue key: the cue as written, normalized) → as written
 
 
-_CUE_INDEXES: dict[tuple[tuple[int, ...], tuple[tuple[str, ...], ...]], _CueIndex] = {}
+_CUE_INDEXES: dict[tuple[tuple[int, ...], tuple[tuple[str, ...], ...], bool], _CueIndex] = {}
 
 
-def _cue_index(items: tuple[Vertical | ProductCategory, ...], extra: tuple[tuple[str, ...], ...]) -> _CueIndex:
-    """Phrase → items, built once per set of knowledge-base items (their identity) and extra phrases."""
-    key = (tuple(id(item) for item in items), extra)
+def _cue_index(items: tuple[Vertical | ProductCategory, ...], extra: tuple[tuple[str, ...], ...],
+               both_numbers: bool = False) -> _CueIndex:
+    """Phrase → items, built once per set of knowledge-base items (their identity), extra phrases and
+    whether a cue's other grammatical number counts."""
+    key = (tuple(id(item) for item in items), extra, both_numbers)
     cached = _CUE_INDEXES.get(key)
     if cached is not None and all(a is b for a, b in zip(cached.items, items, strict=True)):
         return cached
     by_phrase: dict[str, list[tuple[int, float, str]]] = {}
     original: dict[tuple[int, str], str] = {}
+    seen: set[tuple[int, str]] = set()
     for idx, item in enumerate(items):
         cues = list(item.cues)
         if idx < len(extra):
             cues += [Cue(phrase=p, weight=0.8) for p in extra[idx]]
-        for cue in cues:
-            norm = normalize(cue.phrase)
-            if (idx, norm) in original:  # the first weight given to a phrase counts
+        # the phrases as written first, then their other grammatical number ("marinas" also finds
+        # "marina billing", "dance studio" also "dance studios"): a written phrase keeps its own weight
+        written = [(normalize(c.phrase), c.weight, c) for c in cues]
+        variants = [(v, c.weight * VARIANT_WEIGHT, c) for _, _, c in written if both_numbers
+                    for v in number_variants(c)]
+        for norm, weight, cue in [*written, *variants]:
+            if (idx, norm) in seen:  # the first weight given to a phrase counts
                 continue
-            original[(idx, norm)] = cue.phrase
-            by_phrase.setdefault(norm, []).append((idx, cue.weight, cue.phrase))
+            seen.add((idx, norm))
+            canonical = normalize(cue.phrase)  # the cue as written: what counts as one distinct cue
+            original.setdefault((idx, canonical), cue.phrase)
+            by_phrase.setdefault(norm, []).append((idx, weight, canonical))
     index = _CueIndex(items, matcher_for(tuple(sorted(by_phrase))), by_phrase, original)
     if len(_CUE_INDEXES) > 32:
         _CUE_INDEXES.clear()

@@ -1,0 +1,59 @@
+"""A market's cue counts in either grammatical number ("marinas" also finds "marina billing"), as one cue."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.engine.cues import number_variants, score_cues
+from graph.engine.text import Zone
+from graph.knowledge.models import Cue, Vertical
+
+
+@pytest.mark.parametrize(("phrase", "weight", "expected"), [
+    ("marinas", 1.0, ("marina",)),
+    ("dance studios", 1.0, ("dance studio",)),
+    ("repair shop", 0.7, ("repair shops",)),
+    ("churches", 1.0, ("church",)),
+    ("agencies", 0.9, ("agency",)),
+    ("businesses", 1.0, ("business",)),
+    ("boxes", 1.0, ("box",)),
+    ("dental practice", 1.0, ("dental practices",)),
+])
+def test_a_cue_gets_its_other_number(phrase: str, weight: float, expected: tuple[str, ...]) -> None:
+    assert number_variants(Cue(phrase=phrase, weight=weight)) == expected
+
+
+@pytest.mark.parametrize(("phrase", "weight"), [
+    ("practices", 0.5),       # a weak one-word cue: "practice" names anything
+    ("manufacturers", 1.0),   # a role in the singular is one party ("authorized by the manufacturer")
+    ("retailers", 1.0),
+    ("retail POS", 1.0),      # an acronym: "retail POs" are purchase orders
+    ("logistics", 1.0),       # no singular
+    ("pet boarding", 1.0),    # a gerund
+    ("EHS", 1.0),
+])
+def test_some_cues_keep_their_number(phrase: str, weight: float) -> None:
+    assert number_variants(Cue(phrase=phrase, weight=weight)) == ()
+
+
+def _marinas() -> Vertical:
+    return Vertical.model_validate({
+        "id": "marinas_test", "name": "Marinas", "description": "Marinas and boatyards.",
+        "industry_labels": ["Marinas"], "cues": [{"phrase": "marinas", "weight": 1.0},
+                                                  {"phrase": "boat slips", "weight": 1.0},
+                                                  {"phrase": "boatyards", "weight": 1.0}],
+        "buyer_titles": ["Marina Manager", "Harbor Master"],
+    })
+
+
+def test_the_other_number_is_found_only_when_asked_and_counts_as_the_same_cue() -> None:
+    market = _marinas()
+    zones = [Zone("body", "Marina billing made simple. Every marina, every boat slip.", 1.0, "u")]
+    assert score_cues([market], zones, min_distinct=1) == []
+    found = score_cues([market], zones, min_distinct=1, both_numbers=True)
+    assert [s.id for s in found] == ["marinas_test"]
+    assert set(found[0].evidence) == {"marinas", "boat slips"}  # evidence names the cues as written
+    # "marina" and "marinas" in one zone are one cue: they add up like repeats, not like two cues
+    both = score_cues([market], [Zone("body", "marina marinas", 1.0, "u")], min_distinct=2, both_numbers=True)
+    one = score_cues([market], [Zone("body", "marinas marinas", 1.0, "u")], min_distinct=2, both_numbers=True)
+    assert both[0].score == pytest.approx(one[0].score, abs=0.02)
