@@ -109,8 +109,10 @@ def _site_name(meta: dict[str, str], title: str, url: str) -> str:
     if len(parts) < 2:
         return title if 0 < len(title.split()) <= 3 else ""
     hostname = urlsplit(url).hostname or ""
-    if not registrable_name(hostname):  # an IP address says nothing about the brand: the title leads with it
-        return parts[0]
+    if not registrable_name(hostname):
+        # an IP address says nothing about the brand: of "Headline of an article | Brand" and "Brand | What
+        # it does", the brand is the part of fewest words (the first on a tie)
+        return min(parts, key=lambda p: len(p.split()))
     host = re.sub(r"[^a-z0-9]", "", site_of(hostname).split(".")[0])
     for part in parts:
         letters = re.sub(r"[^a-z0-9]", "", part.lower())

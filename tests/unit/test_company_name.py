@@ -36,6 +36,8 @@ def name_of(html: str, url: str) -> str:
     ('<meta property="og:site_name" content="Petrivia">', "http://127.0.0.1:8123/", "Petrivia"),
     ("", "https://www.petrivia-labs.com/", "Petrivia Labs"),  # a real domain: its registrable name
     ("<title>Petrivia | Vet lab</title>", "http://127.0.0.1:8123/", "Petrivia"),
+    # a deep page's title leads with its headline, the brand last
+    ("<title>How Vet Labs Handle Next-Day Bloodwork | Petrivia</title>", "http://127.0.0.1:8123/", "Petrivia"),
 ])
 def test_a_site_without_a_title_is_named_sensibly(head: str, url: str, name: str) -> None:
     assert name_of(f"<html><head>{head}</head>{BODY}</html>", url) == name
