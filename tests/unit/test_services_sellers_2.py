@@ -106,6 +106,22 @@ PAGES = {
         "A freelance marketplace of vetted freelancers: developers, designers and marketers. Post a "
         "project, hire freelancers in 48 hours and pay on milestones - on-demand talent for teams of "
         "every size.")),
+    "industrial_hazardous_waste": ("Hazardous Waste Management for Industry", (
+        "Hazardous waste disposal for plants, labs and shops: waste characterization and waste profiling, "
+        "lab pack services, drum and bulk pickup, universal waste recycling and parts washer service, with "
+        "hazardous waste manifests and RCRA compliance support.")),
+    "ediscovery_litigation_support": ("eDiscovery and Managed Review", (
+        "eDiscovery services for law firms and corporate legal departments: forensic collection, processing "
+        "and Relativity hosting, technology-assisted review and managed review teams for litigation, "
+        "investigations and second requests.")),
+    "claims_tpa_services": ("Claims Administration for Self-Insured Employers", (
+        "A third-party administrator for self-insured employers and public entities: workers' compensation "
+        "claims management, liability claims administration and large deductible programs, with managed "
+        "care and online loss runs.")),
+    "corporate_relocation_services": ("Corporate Relocation Services", (
+        "A relocation management company for employers: relocation policy design, lump-sum relocation and "
+        "fully managed moves, home sale assistance, destination services and international assignment "
+        "management for your transferees.")),
 }
 
 
