@@ -160,3 +160,25 @@ def test_new_data_points_describe_the_buyer_and_are_claimed_by_their_sellers(kb:
         assert spec.applies_to.categories and set(spec.applies_to.categories) <= set(PAGES), key
         for cid in spec.applies_to.categories:
             assert key in kb.categories[cid].data_points, (key, cid)
+
+
+SOFTWARE_FOR_THESE_SELLERS = {
+    # software written for the sellers above uses their trade words; it stays a software vendor
+    "distribution_erp_commerce": ("ERP Software for Metals Service Centers", (
+        "Our distribution ERP runs inventory, processing work orders, quoting and cut-to-length scheduling for "
+        "steel service center operations and metals distribution businesses. Cloud software with mill certs and "
+        "remnant tracking.")),
+    "job_shop_quoting_software": ("Quoting Software for Manufacturers", (
+        "Quoting software for machine shops and metal stamping companies: price stamped parts and machined parts "
+        "from CAD in minutes, track every RFQ and win more jobs.")),
+    "cmms_asset_maintenance": ("CMMS for Manufacturing Plants", (
+        "Maintenance software that tracks every asset - pumps and valves, motors, conveyors - with work orders, "
+        "preventive maintenance schedules and spare parts inventory. A CMMS your technicians will use.")),
+}
+
+
+@pytest.mark.parametrize("category_id", sorted(SOFTWARE_FOR_THESE_SELLERS))
+def test_software_for_these_sellers_is_not_read_as_one_of_them(kb: KnowledgeBase, category_id: str) -> None:
+    analysis = analyze_seller(_site(*SOFTWARE_FOR_THESE_SELLERS[category_id]), kb)
+    assert analysis.company.category_id == category_id
+    assert analysis.company.seller_kind == "software"
