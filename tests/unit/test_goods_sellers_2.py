@@ -182,3 +182,22 @@ def test_software_for_these_sellers_is_not_read_as_one_of_them(kb: KnowledgeBase
     analysis = analyze_seller(_site(*SOFTWARE_FOR_THESE_SELLERS[category_id]), kb)
     assert analysis.company.category_id == category_id
     assert analysis.company.seller_kind == "software"
+
+
+NEVER_FOR = {
+    # the buyer market's own business that says nothing about buying from this seller
+    "lab_supplies_distribution": {"active_trial_count", "edc_system", "ctms_etmf_system", "higher_ed_lms"},
+    "material_handling_equipment": {"fleet_power_units", "usdot_operating_authority", "trucking_tms_dispatch"},
+    "jan_san_supply_distribution": {"current_payroll_provider", "time_tracking_system"},
+    "metal_finishing_heat_treating": {"defense_erp_accounting", "defense_secure_it_environment"},
+    "machine_tool_dealers": {"warehouse_footprint", "wms_system"},
+}
+
+
+@pytest.mark.parametrize("category_id", sorted(NEVER_FOR))
+def test_the_buyer_markets_own_business_is_left_out(kb: KnowledgeBase, category_id: str) -> None:
+    analysis = analyze_seller(_site(*PAGES[category_id]), kb)
+    _, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
+    chosen = {dp.key for section in ("firmographic", "technographic", "personalization")
+              for dp in select_section(section, kb, analysis.company, targeting, [], None, 10)}
+    assert not chosen & NEVER_FOR[category_id]
