@@ -104,6 +104,18 @@ PAGES = {
         "A roofing distributor serving contractors: shingles, low-slope systems, siding and windows, with "
         "rooftop delivery from 60 branches. Exterior building products and contractor credit accounts for "
         "roofers and builders.")),
+    "commercial_print_direct_mail": ("Print and Mail, Done Right", (
+        "A commercial printer and mail house: offset and digital printing, variable data printing and "
+        "personalized direct mail, catalog printing, lettershop and presort postage. Fundraising appeals for "
+        "nonprofits, member mailings for credit unions and admissions mail for colleges.")),
+    "electrical_power_equipment": ("Power Distribution Equipment", (
+        "We build pad-mounted transformers, dry-type transformers, medium voltage switchgear and UL 891 "
+        "switchboards, plus modular power skids and e-houses. Shorter transformer lead times for data centers, "
+        "utilities and renewable projects.")),
+    "compressed_air_systems": ("Compressed Air Systems - Sales, Service and Rental", (
+        "Industrial air compressors, rotary screw compressors, air dryers and filtration and nitrogen "
+        "generators. Our compressed air audit and compressed air leak detection cut energy costs; compressor "
+        "rental and planned maintenance keep plants running.")),
 }
 
 
@@ -148,7 +160,7 @@ def test_the_pack_is_manufacturers_and_distributors_with_real_competitors(kb: Kn
         assert len(category.competitors) >= 10, cid
         assert len(category.data_points) >= 6, cid
         assert not set(category.own_verticals) & set(category.typical_verticals), cid
-    assert sum(kb.categories[c].kind == "manufacturing" for c in ids) >= 8
+    assert sum(kb.categories[c].kind == "manufacturing" for c in ids) >= 10
     assert sum(kb.categories[c].kind == "distribution" for c in ids) >= 8
 
 
