@@ -55,8 +55,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("nodes, runner, assembly", ("/graph/",)),
     ("cache I/O (sqlite, diskcache)", ("/diskcache/", "sqlite3", "/graph/cache", "/pickle")),
     ("JSON", ("orjson", "/json/", "json.")),
-    ("outbound HTTP (httpx, httpcore, SSRF guard)", ("/httpx/", "/httpcore/", "/h11/", "/anyio/", "/tools/",
-                                                     "/ssl.py", "/idna/", "/ipaddress.py", "/urllib/")),
+    # httpx2/httpcore2: the OpenAI SDK's own copies of httpx and httpcore (the LLM calls' HTTP)
+    ("outbound HTTP (httpx, httpcore, SSRF guard)", ("/httpx/", "/httpcore/", "/httpx2/", "/httpcore2/", "/h11/",
+                                                     "/anyio/", "/sniffio/", "/tools/", "/ssl.py", "/idna/",
+                                                     "/ipaddress.py", "/urllib/")),
     ("HTTP server (uvicorn, FastAPI, Starlette)", ("/uvicorn/", "/fastapi/", "/starlette/", "/httptools/",
                                                    "/server/", "httptools")),
     ("event loop (asyncio, uvloop, sockets)", ("/asyncio/", "uvloop", "/selectors.py", "/socket.py", "select.",

@@ -23,6 +23,7 @@ def test_files_map_to_their_layers() -> None:
     assert layer_of(stat("/repo/graph/engine/select.py")) == "engine and knowledge"
     assert layer_of(stat("/repo/graph/run.py")) == "nodes, runner, assembly"
     assert layer_of(stat("/repo/tools/website.py")).startswith("outbound HTTP")
+    assert layer_of(stat(f"{site}/httpcore2/_async/http11.py")).startswith("outbound HTTP")  # the OpenAI SDK's
     assert layer_of(stat(f"{site}/starlette/routing.py")).startswith("HTTP server")
     assert layer_of(stat("/usr/lib/python3.11/enum.py")) == OTHER
 
