@@ -7,6 +7,7 @@ from typing import Any, cast
 
 import httpx
 
+from tools import ssrf
 from tools.host_pools import RUN_POOLS_EXTENSION, HostGate, HostPools, PoolKey, RunPools, call_on_close
 from tools.ssrf import Resolver, Target, resolve_and_check
 
@@ -21,7 +22,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     :data:`~tools.host_pools.RUN_POOLS_EXTENSION` extension; a request without one gets pools of its
     own, closed with its response), one pool per original host so TLS sessions are never shared across
     names that happen to share an IP. Across runs only a per-host bound of ``per_host`` requests in
-    flight is shared (:mod:`tools.host_pools` says why no pool is).
+    flight is shared (:mod:`tools.host_pools` says why no pool is). Within a run a host's name is
+    looked up once (:meth:`~tools.host_pools.RunPools.resolver`), and every request checks that answer.
     """
 
     def __init__(
@@ -45,9 +47,10 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         return HostPools(self._inner, max_pools=self._max_pools)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        target = await resolve_and_check(request.url, self._allow, resolver=self._resolver)
-        key = (request.url.scheme, target.host, target.port)
         run = request.extensions.get(RUN_POOLS_EXTENSION)
+        resolver = run.resolver(self._resolver or ssrf.system_resolve) if isinstance(run, RunPools) else self._resolver
+        target = await resolve_and_check(request.url, self._allow, resolver=resolver)
+        key = (request.url.scheme, target.host, target.port)
         own = None if isinstance(run, RunPools) else self._new_pools()
         pools = own if own is not None else cast(RunPools, run).pools_for(self, self._new_pools)
         pool_timeout = request.extensions.get("timeout", {}).get("pool")

@@ -23,6 +23,7 @@ So no pool outlives the run that used it:
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ import httpx
 __all__ = ["RUN_POOLS_EXTENSION", "HostGate", "HostPools", "PoolKey", "RunPools", "call_on_close"]
 
 PoolKey = tuple[str, str, int]
+Resolver = Callable[[str, int], Awaitable[list[str]]]  # as tools.ssrf.Resolver
 #: The request extension that names the run a request belongs to (a :class:`RunPools`).
 RUN_POOLS_EXTENSION = "blueprint.run_pools"
 
@@ -125,12 +127,35 @@ class RunPools:
     """The connection pools of one run, made on first use and all closed when the run ends.
 
     A request joins a run through the :data:`RUN_POOLS_EXTENSION` request extension; each transport
-    that serves the run gets its own :class:`HostPools` (its own TLS and limit settings).
+    that serves the run gets its own :class:`HostPools` (its own TLS and limit settings). The run also
+    shares its name look-ups (:meth:`resolver`): a site's seven pages are one look-up, not seven.
     """
 
     def __init__(self) -> None:
         self._by_transport: dict[int, tuple[object, HostPools]] = {}  # the owner is kept: ids stay unique
         self._closed = False
+        self._lookups: dict[tuple[str, int], asyncio.Future[list[str]]] = {}
+
+    def resolver(self, resolve: Resolver) -> Resolver:
+        """``resolve`` asked at most once per ``(host, port)`` while it answers (a failed look-up is
+        forgotten, so the next request asks again). Concurrent requests share the one look-up; one of
+        them being cancelled does not cancel it for the others. Every request still checks the answer
+        and connects to it (the SSRF guard): the run's pages simply go to one answer."""
+
+        async def shared(host: str, port: int) -> list[str]:
+            key = (host, port)
+            lookup = self._lookups.get(key)
+            if lookup is None:
+                lookup = self._lookups[key] = asyncio.ensure_future(resolve(host, port))
+                lookup.add_done_callback(functools.partial(self._forget_failure, key))
+            return list(await asyncio.shield(lookup))
+
+        return shared
+
+    def _forget_failure(self, key: tuple[str, int], lookup: asyncio.Future[list[str]]) -> None:
+        failed = lookup.cancelled() or lookup.exception() is not None  # retrieved: never "unretrieved"
+        if failed and self._lookups.get(key) is lookup:
+            del self._lookups[key]
 
     def pools_for(self, owner: object, make: Callable[[], HostPools]) -> HostPools:
         if self._closed:
@@ -141,6 +166,9 @@ class RunPools:
 
     async def aclose(self) -> None:
         self._closed = True
+        for lookup in self._lookups.values():
+            lookup.cancel()  # a look-up nobody waits for any more
+        self._lookups = {}
         pools, self._by_transport = [p for _, p in self._by_transport.values()], {}
         for host_pools in pools:
             await host_pools.aclose()

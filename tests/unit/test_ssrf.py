@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from tests.support.site_server import html, redirect, serve_site
 from tools.errors import BlockedURL, SiteFetchError
 from tools.guarded_transport import GuardedTransport
+from tools.host_pools import RUN_POOLS_EXTENSION, RunPools
 from tools.ssrf import blocked_reason, check_url, parse_ip_host, resolve_and_check
 
 
@@ -218,6 +220,28 @@ async def test_transport_connects_to_the_checked_address_and_keeps_the_host_head
         assert calls == ["rebind.test", "rebind.test"]
         assert site.hits["/"] == 1
         assert site.requests[0].headers["Host"] == f"rebind.test:{site.port}"
+
+
+async def test_a_run_looks_a_name_up_once_and_every_request_still_checks_the_answer() -> None:
+    """Within one run (a RunPools) the pages of a host share one look-up; a failed look-up is asked
+    again; a run's answer that is private is refused on every request, as without the sharing."""
+    calls: list[str] = []
+    table = {"shop.test": ["127.0.0.1"]}
+    with serve_site({"/": html("<p>home</p>"), "/about": html("<p>about</p>")}) as site:
+        transport = GuardedTransport(["shop.test"], resolver=fake_resolver(table, calls))
+        async with httpx.AsyncClient(transport=transport) as client, RunPools() as run:
+            pages = await asyncio.gather(*(
+                client.get(site.url_for(path, host="shop.test"), extensions={RUN_POOLS_EXTENSION: run})
+                for path in ("/", "/about", "/")))
+            assert [p.text for p in pages] == ["<p>home</p>", "<p>about</p>", "<p>home</p>"]
+            assert calls == ["shop.test"]
+            with pytest.raises(SiteFetchError):  # not in the table: the look-up fails ...
+                await client.get(site.url_for("/", host="gone.test"), extensions={RUN_POOLS_EXTENSION: run})
+            table["gone.test"] = ["127.0.0.1"]
+            with pytest.raises(BlockedURL):  # ... and is asked again; its answer is checked (not allowed)
+                await client.get(site.url_for("/", host="gone.test"), extensions={RUN_POOLS_EXTENSION: run})
+            assert calls == ["shop.test", "gone.test", "gone.test"]
+        assert site.hits["/"] == 2 and site.hits["/about"] == 1
 
 
 async def test_https_keeps_sni_hostname_for_the_pinned_connection() -> None:
