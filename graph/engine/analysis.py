@@ -24,7 +24,7 @@ from graph.engine.routing import (
     with_semantic,
 )
 from graph.engine.semantic import relative
-from graph.engine.text import Zone, matcher_for, snippet_around
+from graph.engine.text import Zone, matcher_for, snippet_around, without_contrasts
 from graph.knowledge import KnowledgeBase
 from graph.schemas import Company, Evidence
 from graph.state import MarketSignals, Scored
@@ -113,7 +113,7 @@ def site_zones(site: SiteSnapshot) -> list[Zone]:
         # one line per piece, so evidence snippets never run from one heading into the next
         zones.append(Zone("title", f"{page.title}\n{page.meta_description}", ZONE_WEIGHTS["title"] * scale, page.url))
         zones.append(Zone("headings", "\n".join(page.headings), ZONE_WEIGHTS["headings"] * scale, page.url))
-        zones.append(Zone("body", page.text, ZONE_WEIGHTS["body"] * scale, page.url))
+        zones.append(Zone("body", without_contrasts(page.text), ZONE_WEIGHTS["body"] * scale, page.url))
         if page.integrations:
             zones.append(Zone("integrations", " , ".join(page.integrations), ZONE_WEIGHTS["integrations"], page.url))
         if page.customers or page.testimonials:

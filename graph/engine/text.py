@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 __all__ = ["PhraseMatcher", "Zone", "contains_words", "names_term", "normalize", "snippet_around",
-           "without_own_billing"]
+           "without_contrasts", "without_own_billing"]
 
 _WS = re.compile(r"\s+")
 SMALL_SET = 16  # phrase sets up to this size are prefiltered with substring searches
@@ -202,3 +202,17 @@ def without_own_billing(text: str) -> str:
     if not _OWN_BILLING.search(text):
         return text
     return "\n".join(s for s in _SENTENCE.split(text) if s and not _OWN_BILLING.search(s))
+
+
+# A clause that names what the seller is NOT, or what it replaces: "Unlike a standard retail POS (like those
+# used in supermarkets)", "it has nothing to do with fixing cars", "rather than a spreadsheet". Its market
+# words are the contrast, not the seller's market.
+_CONTRAST = re.compile(
+    r"\b(?:unlike|rather than|instead of|as opposed to|nothing to do with|not built for|not designed for|"
+    r"(?:is|are)n[\u2019']t (?:built |designed |made )?for|(?:is|are) not (?:built |designed |made )?for)\b"
+    r"(?:[^.,;:!?()\n]|\([^()\n]*\))*", re.I)
+
+
+def without_contrasts(text: str) -> str:
+    """``text`` without the clauses that say what the seller is not or replaces (to the clause's end)."""
+    return _CONTRAST.sub(" ", text) if _CONTRAST.search(text) else text

@@ -9,7 +9,7 @@ from graph.engine.analysis import analyze_seller
 from graph.engine.icp import targeting_for
 from graph.engine.routing import own_industry, own_product
 from graph.engine.select import rank_candidates
-from graph.engine.text import Zone, without_own_billing
+from graph.engine.text import Zone, without_contrasts, without_own_billing
 from graph.knowledge import KnowledgeBase, load_knowledge
 from graph.state import MarketSignals, Scored
 from tools.site import Page, SiteSnapshot
@@ -114,3 +114,16 @@ def test_the_leading_categorys_buyers_are_never_the_sellers_own_industry(kb: Kno
     assert "wholesale_distributors" not in own
     # the other way round, the wholesaler's own industry stays its own
     assert "wholesale_distributors" in own_industry([Scored(id=runner_up.id, score=0.75)], kb)
+
+
+@pytest.mark.parametrize(("text", "gone", "kept"), [
+    ("Unlike a standard retail POS (like those used in supermarkets), laundry POS tracks every bag.",
+     "supermarkets", "laundry POS tracks every bag"),
+    ("Factory-floor software. It has nothing to do with fixing cars. Repair shops run a tighter stack.",
+     "fixing cars", "Repair shops run a tighter stack"),
+    ("A CRM for moving companies, not built for HVAC contractors.", "HVAC", "A CRM for moving companies"),
+    ("It isn\u2019t for dealerships; it is for independent repair shops.", "dealerships", "independent repair shops"),
+])
+def test_a_clause_saying_what_the_seller_is_not_is_no_market_signal(text: str, gone: str, kept: str) -> None:
+    cleaned = without_contrasts(text)
+    assert gone not in cleaned and kept in cleaned
