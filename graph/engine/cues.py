@@ -29,7 +29,7 @@ _INVARIANT = re.compile(r"(?:ss|us|is|ics|ing|ed|news|series|species)$")
 
 
 def number_variants(cue: Cue) -> tuple[str, ...]:
-    """The cue with its last word in the other grammatical number (normalized), or nothing."""
+    """The cue with its last word in the singular when written in the plural (normalized), or nothing."""
     norm = normalize(cue.phrase)
     words = norm.split()
     if not words:
@@ -42,18 +42,17 @@ def number_variants(cue: Cue) -> tuple[str, ...]:
         return ()
     if not last.isalpha() or len(last) < 3 or _INVARIANT.search(last):
         return ()
+    # plural to singular only: a market's cues are written in the plural ("marinas", "dance studios") and a
+    # vendor's own name uses the singular ("marina billing", "Dance Studio Manager"); the other way round
+    # found nothing more on the evaluation pages and doubled the matcher a process compiles at start
     if last.endswith("ies") and len(last) > 4:
         other = last[:-3] + "y"
     elif re.search(r"(?:ch|sh|x|z|ss)es$", last):
         other = last[:-2]
     elif last.endswith("s"):
         other = last[:-1]
-    elif re.search(r"[^aeiou]y$", last):
-        other = last[:-1] + "ies"
-    elif re.search(r"(?:ch|sh|x|z)$", last):
-        other = last + "es"
     else:
-        other = last + "s"
+        return ()
     return (" ".join([*words[:-1], other]),)
 
 
