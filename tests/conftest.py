@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from graph.knowledge import KnowledgeBase, load_knowledge
 from graph.settings import get_settings
 from tests.support.provider_standin import FakeClock
 
@@ -24,3 +25,10 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
 def clock() -> FakeClock:
     """Monotonic time that moves only when someone sleeps: retry and limiter tests never wait."""
     return FakeClock()
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    """The embedded knowledge base (loaded once per process; per module, so a test module that clears the
+    loader's cache gets a fresh one)."""
+    return load_knowledge()

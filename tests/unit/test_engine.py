@@ -50,11 +50,6 @@ class EngineRun:
         return [dp.key for dps in self.sections.values() for dp in dps]
 
 
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return load_knowledge()
-
-
 @cache
 def snapshot(name: str) -> SiteSnapshot:
     html = (SITES / f"engine_{name}.html").read_text(encoding="utf-8")

@@ -14,8 +14,8 @@ import yaml
 from graph.engine.analysis import analyze_seller
 from graph.engine.icp import resolve_icp
 from graph.engine.select import select_section
-from graph.knowledge import KnowledgeBase, load_knowledge
-from tools.extract import extract_page
+from graph.knowledge import KnowledgeBase
+from tests.support.seller_pages import seller_site
 from tools.site import SiteSnapshot
 
 PACK = Path(__file__).resolve().parents[2] / "graph" / "knowledge" / "data" / "packs" / "goods_sellers_2.yaml"
@@ -119,18 +119,9 @@ PAGES = {
 }
 
 
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return load_knowledge()
-
-
 def _site(title: str, body: str) -> SiteSnapshot:
-    html = (f"<html><head><title>{title}</title></head><body><nav><a href='/'>Home</a> <a href='/about'>About</a> "
-            f"<a href='/contact'>Contact</a></nav><h1>{title}</h1><p>{body}</p>"
-            "<footer>Privacy policy. Terms. Request a quote.</footer></body></html>")
-    page = extract_page(html, "https://seller.example/", kind="home")
-    return SiteSnapshot(url="https://seller.example/", final_url="https://seller.example/", domain="seller.example",
-                        pages=[page])
+    return seller_site(title, f"<p>{body}</p>", footer="<footer>Privacy policy. Terms. Request a quote.</footer>",
+                       nav="<nav><a href='/'>Home</a> <a href='/about'>About</a> <a href='/contact'>Contact</a></nav>")
 
 
 def test_every_category_of_the_pack_has_a_page_here() -> None:

@@ -15,7 +15,7 @@ from graph.engine.llm_grounding import (
 )
 from graph.engine.llm_models import AnalysisDraft, DraftDataPoint, DraftEvidence, DraftICP, DraftSource, SectionDraft
 from graph.engine.select import Candidate
-from graph.knowledge import KnowledgeBase, load_knowledge
+from graph.knowledge import KnowledgeBase
 from graph.schemas import ICP, Company, CompanySize, ResolvedICP
 from graph.state import MarketSignals, Scored
 from tools.site import Page, SiteSnapshot
@@ -24,11 +24,6 @@ SITE = SiteSnapshot(url="https://tablely.example", final_url="https://tablely.ex
                     pages=[Page(url="https://tablely.example/", kind="home", title="Tablely",
                                 text="The cloud restaurant POS built for growing multi-location restaurant groups.")])
 CORPUS = corpus_of(SITE)
-
-
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return load_knowledge()
 
 
 def _candidates(kb: KnowledgeBase, n: int = 5) -> list[Candidate]:

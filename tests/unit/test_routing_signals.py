@@ -10,18 +10,13 @@ from graph.engine.icp import targeting_for
 from graph.engine.routing import own_industry, own_product
 from graph.engine.select import rank_candidates
 from graph.engine.text import Zone, without_contrasts, without_own_billing
-from graph.knowledge import KnowledgeBase, load_knowledge
+from graph.knowledge import KnowledgeBase
 from graph.state import MarketSignals, Scored
 from tools.site import Page, SiteSnapshot
 
 HELP_TEXT = ("If you would like to test out any Pro features, you can start a free trial of either plan. "
              "After 14 days the account owner will be billed. Account Managers can cancel at any point. "
              "Navigate to the Account tab and choose Upgrade to change the number of licenses. ") * 3
-
-
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return load_knowledge()
 
 
 def _site(title: str, text: str = HELP_TEXT, domain: str = "127.0.0.1", site_name: str = "") -> SiteSnapshot:

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from graph.engine.analysis import analyze_seller
 from graph.engine.icp import resolve_icp
 from graph.engine.select import select_section
 from graph.engine.semantic import combine, relative
-from graph.knowledge import KnowledgeBase, load_knowledge
+from graph.knowledge import KnowledgeBase
 from graph.state import Scored
-from tools.extract import extract_page
+from tests.support.seller_pages import seller_site
 from tools.site import SiteSnapshot
 
 
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return load_knowledge()
-
-
 def _site(title: str, body: str) -> SiteSnapshot:
-    html = f"<html><head><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
-    page = extract_page(html, "https://seller.example/", kind="home")
-    return SiteSnapshot(url="https://seller.example/", final_url="https://seller.example/", domain="seller.example",
-                        pages=[page])
+    return seller_site(title, body)
 
 
 MSP = _site("Managed IT Services for Small Businesses", (

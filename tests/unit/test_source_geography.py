@@ -13,7 +13,7 @@ from graph.engine.geo import FALLBACK_SOURCE, source_ids_for, target_markets
 from graph.engine.icp import resolve_icp
 from graph.engine.plan import plan_collection, plan_sources
 from graph.engine.select import select_section
-from graph.knowledge import KnowledgeBase, load_knowledge
+from graph.knowledge import KnowledgeBase
 from graph.knowledge.countries import countries_in, serves
 from graph.schemas import ICP, Company, DataPoint, ResolvedICP
 from tools.extract import extract_page
@@ -21,11 +21,6 @@ from tools.site import SiteSnapshot
 
 SITES = Path(__file__).parents[1] / "fixtures" / "sites"
 MARKETS = [frozenset(m) for m in ({"GB"}, {"CA"}, {"AU"}, {"IN"}, {"DE"}, {"FR"}, {"EU"}, {"GB", "US"}, {"NZ"})]
-
-
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return load_knowledge()
 
 
 def us_only(kb: KnowledgeBase, sid: str) -> bool:

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from graph.engine.select import data_point_markets
 from graph.engine.tailor import TailoredTexts, foreign_names, names_other_markets, spec_texts, tailor_text, tailored
-from graph.knowledge import KnowledgeBase, load_knowledge
+from graph.knowledge import KnowledgeBase
 from graph.state import MarketSignals, Scored
-
-
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return load_knowledge()
 
 
 def _targeting(*verticals: str, horizontal: bool = False) -> MarketSignals:

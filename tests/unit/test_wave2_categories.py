@@ -11,8 +11,8 @@ import yaml
 from graph.engine.analysis import analyze_seller
 from graph.engine.icp import resolve_icp
 from graph.engine.select import select_section
-from graph.knowledge import KnowledgeBase, load_knowledge
-from tools.extract import extract_page
+from graph.knowledge import KnowledgeBase
+from tests.support.seller_pages import seller_site
 from tools.site import SiteSnapshot
 
 PAGES = {
@@ -48,16 +48,8 @@ PAGES = {
 }
 
 
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return load_knowledge()
-
-
 def _site(title: str, body: str) -> SiteSnapshot:
-    html = f"<html><head><title>{title}</title></head><body><h1>{title}</h1><p>{body}</p></body></html>"
-    page = extract_page(html, "https://seller.example/", kind="home")
-    return SiteSnapshot(url="https://seller.example/", final_url="https://seller.example/", domain="seller.example",
-                        pages=[page])
+    return seller_site(title, f"<p>{body}</p>")
 
 
 @pytest.mark.parametrize("category_id", sorted(PAGES))

@@ -1,0 +1,16 @@
+"""A seller's home page as the site reader would have read it, from a title and body HTML (no HTTP)."""
+
+from __future__ import annotations
+
+from tools.extract import extract_page
+from tools.site import SiteSnapshot
+
+SELLER_URL = "https://seller.example/"
+
+
+def seller_site(title: str, body_html: str, *, nav: str = "", footer: str = "") -> SiteSnapshot:
+    """One home page: ``nav``, an ``<h1>`` of the title, ``body_html``, ``footer`` (page chrome a real site has)."""
+    html = (f"<html><head><title>{title}</title></head><body>{nav}<h1>{title}</h1>{body_html}{footer}"
+            "</body></html>")
+    page = extract_page(html, SELLER_URL, kind="home")
+    return SiteSnapshot(url=SELLER_URL, final_url=SELLER_URL, domain="seller.example", pages=[page])
