@@ -193,9 +193,9 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     # what the seller SELLS is read from its own copy: the tools it integrates with and the customers it
     # shows say who it sells to, not what it is (a vet PMS that syncs with QuickBooks is no accounting tool)
     cue_categories = score_cues(kb.categories.values(), [z for z in zones if z.name not in NOT_CATEGORY_ZONES])
-    # a market is a noun a page uses in either number ("marinas", "marina billing"); a category's cues are
-    # terms of the trade, counted only as written ("purchase orders" sold, not "a purchase order" filed)
-    cue_verticals = score_cues(kb.verticals.values(), zones, both_numbers=True)
+    # a market is a noun a page also uses in the singular ("marinas", "marina billing"); a category's cues
+    # are terms of the trade, counted only as written ("purchase orders" sold, not "a purchase order" filed)
+    cue_verticals = score_cues(kb.verticals.values(), zones, singulars=True)
     product = own_product(site, kb)
     cue_categories, cue_verticals = with_own_product(cue_categories, cue_verticals, product)
     # the embedding is only consulted where the cues are weak: strong pages never load the model

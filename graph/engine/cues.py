@@ -16,11 +16,11 @@ from graph.engine.text import PhraseMatcher, Zone, matcher_for, normalize
 from graph.knowledge.models import Cue, ProductCategory, Vertical
 from graph.state import Scored
 
-__all__ = ["SATURATION", "number_variants", "score_cues"]
+__all__ = ["SATURATION", "score_cues", "singular_of"]
 
 SATURATION = 4.0  # raw cue mass at which a score reaches ~63%
-VARIANT_WEIGHT = 0.9  # a phrase's other grammatical number counts a little less than the phrase as written
-# A one-word cue changes number only when its author weighted it as specific and it is a plain noun:
+SINGULAR_WEIGHT = 0.9  # a plural cue's singular counts a little less than the cue as written
+# A one-word cue finds its singular only when its author weighted it as specific and it is a plain noun:
 # "practices", "units" or "stores" in the singular name anything.
 SPECIFIC_WORD = 0.8
 # a role in the singular is one party on the page ("authorized by the manufacturer"), not a market
@@ -28,23 +28,22 @@ _ROLE = re.compile(r"(?:er|or)s?$")
 _INVARIANT = re.compile(r"(?:ss|us|is|ics|ing|ed|news|series|species)$")
 
 
-def number_variants(cue: Cue) -> tuple[str, ...]:
-    """The cue with its last word in the singular when written in the plural (normalized), or nothing."""
-    norm = normalize(cue.phrase)
-    words = norm.split()
+def singular_of(cue: Cue) -> str | None:
+    """The cue (normalized) with its last word in the singular, when written in the plural; else ``None``.
+
+    A market's cues are written in the plural ("marinas", "dance studios") and a vendor's own name uses the
+    singular ("marina billing", "Dance Studio Manager"). The other way round found nothing more on the
+    evaluation pages and doubled the matcher a process compiles at start."""
+    words = normalize(cue.phrase).split()
     if not words:
-        return ()
+        return None
     last = words[-1]
-    written = cue.phrase.split()[-1] if cue.phrase.split() else ""
-    if written.rstrip("s").isupper():  # an acronym: "retail POS" is no "retail PO" (a purchase order)
-        return ()
+    if cue.phrase.split()[-1].rstrip("s").isupper():  # an acronym: "retail POS" is no "retail PO" (an order)
+        return None
     if len(words) == 1 and (cue.weight < SPECIFIC_WORD or len(last) < 5 or _ROLE.search(last)):
-        return ()
+        return None
     if not last.isalpha() or len(last) < 3 or _INVARIANT.search(last):
-        return ()
-    # plural to singular only: a market's cues are written in the plural ("marinas", "dance studios") and a
-    # vendor's own name uses the singular ("marina billing", "Dance Studio Manager"); the other way round
-    # found nothing more on the evaluation pages and doubled the matcher a process compiles at start
+        return None
     if last.endswith("ies") and len(last) > 4:
         other = last[:-3] + "y"
     elif re.search(r"(?:ch|sh|x|z|ss)es$", last):
@@ -52,8 +51,8 @@ def number_variants(cue: Cue) -> tuple[str, ...]:
     elif last.endswith("s"):
         other = last[:-1]
     else:
-        return ()
-    return (" ".join([*words[:-1], other]),)
+        return None
+    return " ".join([*words[:-1], other])
 
 
 def score_cues(
@@ -62,7 +61,7 @@ def score_cues(
     extra: Sequence[tuple[str, ...]] = (),
     min_distinct: int = 3,
     *,
-    both_numbers: bool = False,
+    singulars: bool = False,
 ) -> list[Scored]:
     """Score each item by its cue mass across zones. ``extra`` adds phrases (e.g. industry labels).
 
@@ -70,11 +69,11 @@ def score_cues(
     ("carriers" on a trucking site) is not evidence of a second market (insurance carriers).
     """
     items = tuple(items)
-    index = _cue_index(items, tuple(extra), both_numbers)
+    index = _cue_index(items, tuple(extra), singulars)
     # only the phrases found in the text are visited: the work follows the hits, not the catalogue
     cue_masses: dict[int, dict[str, float]] = {}
     for zone in zones:
-        # a cue's forms (as written, other number) are one cue: their counts add up in a zone
+        # a cue's forms (as written, its singular) are one cue: their counts add up in a zone
         found: dict[tuple[int, str], tuple[int, float]] = {}
         for key, n in index.matcher.count(zone.text).items():
             for idx, weight, cue in index.by_phrase.get(key, ()):
@@ -109,10 +108,10 @@ _CUE_INDEXES: dict[tuple[tuple[int, ...], tuple[tuple[str, ...], ...], bool], _C
 
 
 def _cue_index(items: tuple[Vertical | ProductCategory, ...], extra: tuple[tuple[str, ...], ...],
-               both_numbers: bool = False) -> _CueIndex:
+               singulars: bool = False) -> _CueIndex:
     """Phrase → items, built once per set of knowledge-base items (their identity), extra phrases and
-    whether a cue's other grammatical number counts."""
-    key = (tuple(id(item) for item in items), extra, both_numbers)
+    whether a plural cue's singular counts."""
+    key = (tuple(id(item) for item in items), extra, singulars)
     cached = _CUE_INDEXES.get(key)
     if cached is not None and all(a is b for a, b in zip(cached.items, items, strict=True)):
         return cached
@@ -123,12 +122,12 @@ def _cue_index(items: tuple[Vertical | ProductCategory, ...], extra: tuple[tuple
         cues = list(item.cues)
         if idx < len(extra):
             cues += [Cue(phrase=p, weight=0.8) for p in extra[idx]]
-        # the phrases as written first, then their other grammatical number ("marinas" also finds
-        # "marina billing", "dance studio" also "dance studios"): a written phrase keeps its own weight
+        # the phrases as written first, then the singulars of plural ones ("marinas" also finds "marina
+        # billing"): a phrase also written as a cue of its own keeps its own weight
         written = [(normalize(c.phrase), c.weight, c) for c in cues]
-        variants = [(v, c.weight * VARIANT_WEIGHT, c) for _, _, c in written if both_numbers
-                    for v in number_variants(c)]
-        for norm, weight, cue in [*written, *variants]:
+        singular = [(v, c.weight * SINGULAR_WEIGHT, c) for _, _, c in written if singulars
+                    if (v := singular_of(c)) is not None]
+        for norm, weight, cue in [*written, *singular]:
             if (idx, norm) in seen:  # the first weight given to a phrase counts
                 continue
             seen.add((idx, norm))

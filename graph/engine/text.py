@@ -215,4 +215,4 @@ _CONTRAST = re.compile(
 
 def without_contrasts(text: str) -> str:
     """``text`` without the clauses that say what the seller is not or replaces (to the clause's end)."""
-    return _CONTRAST.sub(" ", text) if _CONTRAST.search(text) else text
+    return _CONTRAST.sub(" ", text)

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from graph.engine.cues import number_variants, score_cues
+from graph.engine.cues import score_cues, singular_of
 from graph.engine.text import Zone
 from graph.knowledge.models import Cue, Vertical
 
 
 @pytest.mark.parametrize(("phrase", "weight", "expected"), [
-    ("marinas", 1.0, ("marina",)),
-    ("dance studios", 1.0, ("dance studio",)),
-    ("churches", 1.0, ("church",)),
-    ("agencies", 0.9, ("agency",)),
-    ("businesses", 1.0, ("business",)),
-    ("boxes", 1.0, ("box",)),
+    ("marinas", 1.0, "marina"),
+    ("dance studios", 1.0, "dance studio"),
+    ("churches", 1.0, "church"),
+    ("agencies", 0.9, "agency"),
+    ("businesses", 1.0, "business"),
+    ("boxes", 1.0, "box"),
 ])
-def test_a_cue_gets_its_other_number(phrase: str, weight: float, expected: tuple[str, ...]) -> None:
-    assert number_variants(Cue(phrase=phrase, weight=weight)) == expected
+def test_a_plural_cue_gets_its_singular(phrase: str, weight: float, expected: str) -> None:
+    assert singular_of(Cue(phrase=phrase, weight=weight)) == expected
 
 
 @pytest.mark.parametrize(("phrase", "weight"), [
@@ -31,8 +31,8 @@ def test_a_cue_gets_its_other_number(phrase: str, weight: float, expected: tuple
     ("repair shop", 1.0),     # the singular: cue lists and pages name markets in the plural
     ("EHS", 1.0),
 ])
-def test_some_cues_keep_their_number(phrase: str, weight: float) -> None:
-    assert number_variants(Cue(phrase=phrase, weight=weight)) == ()
+def test_some_cues_have_no_singular(phrase: str, weight: float) -> None:
+    assert singular_of(Cue(phrase=phrase, weight=weight)) is None
 
 
 def _marinas() -> Vertical:
@@ -49,10 +49,10 @@ def test_the_other_number_is_found_only_when_asked_and_counts_as_the_same_cue() 
     market = _marinas()
     zones = [Zone("body", "Marina billing made simple. Every marina, every boat slip.", 1.0, "u")]
     assert score_cues([market], zones, min_distinct=1) == []
-    found = score_cues([market], zones, min_distinct=1, both_numbers=True)
+    found = score_cues([market], zones, min_distinct=1, singulars=True)
     assert [s.id for s in found] == ["marinas_test"]
     assert set(found[0].evidence) == {"marinas", "boat slips"}  # evidence names the cues as written
     # "marina" and "marinas" in one zone are one cue: they add up like repeats, not like two cues
-    both = score_cues([market], [Zone("body", "marina marinas", 1.0, "u")], min_distinct=2, both_numbers=True)
-    one = score_cues([market], [Zone("body", "marinas marinas", 1.0, "u")], min_distinct=2, both_numbers=True)
+    both = score_cues([market], [Zone("body", "marina marinas", 1.0, "u")], min_distinct=2, singulars=True)
+    one = score_cues([market], [Zone("body", "marinas marinas", 1.0, "u")], min_distinct=2, singulars=True)
     assert both[0].score == pytest.approx(one[0].score, abs=0.02)
