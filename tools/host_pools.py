@@ -31,10 +31,11 @@ from types import TracebackType
 
 import httpx
 
+from tools.ssrf import Resolver
+
 __all__ = ["RUN_POOLS_EXTENSION", "HostGate", "HostPools", "PoolKey", "RunPools", "call_on_close"]
 
 PoolKey = tuple[str, str, int]
-Resolver = Callable[[str, int], Awaitable[list[str]]]  # as tools.ssrf.Resolver
 #: The request extension that names the run a request belongs to (a :class:`RunPools`).
 RUN_POOLS_EXTENSION = "blueprint.run_pools"
 
