@@ -44,7 +44,10 @@ from graph.values import option_value
 __all__ = ["Candidate", "data_point_markets", "rank_candidates", "select_section", "seller_categories"]
 
 GENERIC_PRIOR = 0.22
-MOTION_PRIOR = 0.45
+MOTION_PRIOR = {"enterprise": 0.45}
+# what every business of a motion has (a local business's card payments, books and new locations) fills the
+# section's last places: just above the bar, so it never pushes out a market's own data point
+MOTION_FILL = 0.13
 SIGNAL_BONUS = 0.15
 ICP_TECH_BONUS = 0.35
 MIN_SCORE = 0.12
@@ -115,8 +118,8 @@ def _market_relevance(
         score = c.score * (OTHER_MARKET_SCALE if other_market else 1.0)
         if claims and score > best:
             best, reason = score, category.name
-    if spec.applies_to.motions and set(spec.applies_to.motions) & set(targeting.motions):
-        best = max(best, MOTION_PRIOR)
+    for motion in set(spec.applies_to.motions) & set(targeting.motions):
+        best = max(best, MOTION_PRIOR.get(motion, MOTION_FILL))
     if spec.applies_to.any and best < GENERIC_PRIOR:
         best, reason = GENERIC_PRIOR, reason or "generic"
     return best, reason, segment

@@ -33,3 +33,20 @@ def test_a_full_section_takes_nothing_from_below_the_bar() -> None:
     above = [c for c in ranked if c.score >= MIN_SCORE]
     assert len(above) >= FILL_TO["firmographic"]
     assert not below & {p.key for p in points}
+
+
+def test_what_every_local_business_has_fills_the_section_without_pushing_out_its_market() -> None:
+    """A local business's new locations, card payments and books come with the ``local`` motion, below every
+    data point the targeted market claims itself."""
+    kb = load_knowledge()
+    targeting = MarketSignals(verticals=[Scored(id="music_schools", score=0.9)], motions=["local"])
+    for section, key in (("personalization", "new_location_opening"), ("technographic", "payment_processor"),
+                         ("technographic", "accounting_software"), ("personalization", "business_formation_date")):
+        ranked = rank_candidates(section, kb, targeting, [])
+        fill = next(c for c in ranked if c.spec.key == key)
+        own = [c for c in ranked if c.spec.key in kb.verticals["music_schools"].data_points]
+        assert own and fill.score >= MIN_SCORE
+        assert all(c.score > fill.score for c in own), (section, key)
+        # without the motion nothing claims it for this market
+        unclaimed = rank_candidates(section, kb, MarketSignals(verticals=targeting.verticals), [])
+        assert key not in {c.spec.key for c in unclaimed}
