@@ -9,10 +9,11 @@ none, the seller category's typical markets.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from graph.engine.cues import score_cues
-from graph.engine.text import Zone
+from graph.engine.text import Zone, normalize
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.models import SizeBand
 from graph.schemas import ICP, Company, Evidence, ResolvedICP
@@ -135,8 +136,28 @@ def _labels(kb: KnowledgeBase, targeting: MarketSignals) -> list[str]:
     top = targeting.verticals[0].score if targeting.verticals else 0
     for v in targeting.verticals[:3]:
         if v.score >= 0.45 * top:
-            out += kb.verticals[v.id].industry_labels[:2]
+            labels = kb.verticals[v.id].industry_labels
+            out += list(dict.fromkeys([*_named_first(labels, v.evidence)[:1], *labels]))[:2]
     return list(dict.fromkeys(out))
+
+
+def _stems(phrase: str) -> tuple[str, ...]:
+    """A phrase's words, each without a plural ending: "yoga studios" and "yoga studio" are the same words."""
+    return tuple(w[:-1] if w.endswith("s") and not w.endswith("ss") else w for w in normalize(phrase).split())
+
+
+def _named_first(labels: Sequence[str], evidence: Sequence[str]) -> list[str]:
+    """A market's labels, the ones holding the page's own words for its buyers first (strongest word
+    first): a yoga-studio app's market is "yoga studios" before "fitness", a florist's supplier's
+    "florists" before "sporting goods stores". The catalog's own name for the market follows it."""
+    cues = [_stems(e) for e in evidence if normalize(e).strip()]
+
+    def named(label: str) -> float:
+        words = _stems(label)
+        return sum(len(cues) - rank for rank, cue in enumerate(cues)
+                   if any(words[i:i + len(cue)] == cue for i in range(len(words) - len(cue) + 1)))
+
+    return sorted(labels, key=named, reverse=True)  # stable: the catalog's order among equals
 
 
 def _size(band: SizeBand | None, targeting: MarketSignals) -> dict[str, int | None]:

@@ -1,0 +1,31 @@
+"""The inferred ICP names the buyers' market the way the page does, within the catalog's labels for it."""
+
+from __future__ import annotations
+
+from graph.engine.icp import resolve_icp
+from graph.knowledge import load_knowledge
+from graph.schemas import Company
+from graph.state import MarketSignals, Scored
+
+
+def _industries(vertical: str, evidence: list[str]) -> list[str]:
+    market = MarketSignals(verticals=[Scored(id=vertical, score=0.8, evidence=evidence)])
+    resolved, _ = resolve_icp(Company(name="Acme", domain="acme.test"), market, load_knowledge(), None)
+    return resolved.industries
+
+
+def test_the_label_holding_the_pages_own_words_comes_first_then_the_markets_name() -> None:
+    kb = load_knowledge()
+    fitness = kb.verticals["fitness_wellness"].industry_labels
+    # a yoga app's page says "yoga" and "studios": its market is yoga studios, of fitness
+    assert _industries("fitness_wellness", ["yoga", "studios", "members"]) == ["yoga studios", fitness[0]]
+    # the singular on the page names the plural label ("chiropractic" -> "Chiropractic practices")
+    assert _industries("rehab_therapy_clinics", ["chiropractic"])[0] == "Chiropractic practices"
+    assert _industries("specialty_hobby_retailers", ["florists"])[0] == "florists"
+
+
+def test_without_words_of_its_own_the_catalogs_first_labels_stand() -> None:
+    kb = load_knowledge()
+    labels = kb.verticals["fitness_wellness"].industry_labels
+    assert _industries("fitness_wellness", []) == labels[:2]
+    assert _industries("fitness_wellness", ["typical market of gym_management"]) == labels[:2]
