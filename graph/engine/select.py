@@ -109,7 +109,8 @@ def _market_relevance(
     elsewhere = bool(markets) and not markets & targeted and not targeting.horizontal
     for c in seller_categories(kb, targeting):
         category = kb.categories[c.id]
-        claims = spec.key in category.data_points or c.id in spec.applies_to.categories
+        claims = (spec.key in category.data_points or c.id in spec.applies_to.categories
+                  or category.kind in spec.applies_to.kinds)
         # a category that serves the seller's market (fleet telematics: trucking; practice software: dental)
         # claims nothing for its other markets (home services' technicians, a vet PIMS): precision over
         # recall. For a market the category does not anticipate (a pharmacy POS) its claims are the best
@@ -199,6 +200,9 @@ def _build_section_index(kb: KnowledgeBase, section: str) -> _SectionIndex:
             by_vertical.setdefault(vid, set()).add(spec.key)
         for cid in spec.applies_to.categories:
             by_category.setdefault(cid, set()).add(spec.key)
+        for category in kb.categories.values():  # a seller kind's data point: every category of the kind
+            if category.kind in spec.applies_to.kinds:
+                by_category.setdefault(category.id, set()).add(spec.key)
         for motion in spec.applies_to.motions:
             by_motion.setdefault(motion, set()).add(spec.key)
     generic = {s.key for s in specs if s.applies_to.any}

@@ -58,7 +58,8 @@ def _extended(current: BaseModel, extension: BaseModel) -> BaseModel:
             now: AppliesTo = getattr(current, name)
             update[name] = AppliesTo(
                 verticals=_union(now.verticals, added.verticals), categories=_union(now.categories, added.categories),
-                motions=_union(now.motions, added.motions), any=now.any or added.any,
+                kinds=_union(now.kinds, added.kinds), motions=_union(now.motions, added.motions),
+                any=now.any or added.any,
             )
         elif isinstance(added, list):
             update[name] = _union(getattr(current, name), added)

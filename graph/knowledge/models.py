@@ -73,6 +73,9 @@ class AppliesTo(_Model):
 
     verticals: list[str] = Field(default_factory=list)
     categories: list[str] = Field(default_factory=list)
+    kinds: list[SellerKind] = Field(
+        default_factory=list,
+        description="Seller kinds whose every category claims it (a components maker's lead's incumbent supplier).")
     motions: list[Motion] = Field(default_factory=list)
     any: bool = False
 

@@ -76,7 +76,7 @@ def test_define_override_and_extend(tmp_path: Path) -> None:
   - key: ownership_type
     extend: true
     sources: [{source: company_website, note: about page}]
-    applies_to: {verticals: [restaurants]}
+    applies_to: {verticals: [restaurants], kinds: [manufacturing]}
     signals: [family owned]
 sources:
   - id: builtwith
@@ -95,6 +95,7 @@ sources:
     assert owned.sources[:-1] == base.data_points["ownership_type"].sources
     assert owned.sources[-1].source == "company_website" and owned.applies_to.verticals == ["restaurants"]
     assert owned.applies_to.any and owned.signals[-1] == "family owned"
+    assert owned.applies_to.kinds == [*base.data_points["ownership_type"].applies_to.kinds, "manufacturing"]
     assert sources["builtwith"].name == "BuiltWith (our contract)" and sources["builtwith"].cost_per_1k_usd == 0
     history = kb.history[("sources", "builtwith")]  # type: ignore[attr-defined]
     assert [(e.pack, e.action) for e in history] == [("sources", "define"), ("team", "override")]

@@ -63,6 +63,7 @@ def _claimed(key: str, kb: KnowledgeBase, targeting: MarketSignals) -> bool:
         if v.id in spec.applies_to.verticals or key in kb.verticals[v.id].data_points:
             return True
     return any(c.id in spec.applies_to.categories or key in kb.categories[c.id].data_points
+               or kb.categories[c.id].kind in spec.applies_to.kinds
                for c in seller_categories(kb, targeting))
 
 

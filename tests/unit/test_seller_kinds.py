@@ -100,3 +100,25 @@ def test_relative_closeness_is_page_relative() -> None:
     rel = relative({"a": 0.5, "b": 0.3, "c": 0.2, "d": 0.4})  # median 0.35
     assert rel["a"] == 1.0 and rel["b"] == 0.0 and rel["c"] == 0.0
     assert np.isclose(rel["d"], 1 / 3, atol=1e-4)
+
+
+def test_a_kind_level_data_point_is_claimed_by_every_category_of_that_kind(kb: KnowledgeBase) -> None:
+    """``applies_to.kinds``: the incumbent supplier is asked of a components maker's lead whatever category of
+    maker it is (ones added later included), and never of a software vendor's."""
+    from graph.engine.select import rank_candidates
+    from graph.state import MarketSignals
+
+    spec = kb.data_points["kind_incumbent_supplier"]
+    assert set(spec.applies_to.kinds) == {"manufacturing", "distribution"} and not spec.applies_to.categories
+    for category in kb.categories.values():
+        targeting = MarketSignals(categories=[Scored(id=category.id, score=0.8)])
+        keys = {c.spec.key for c in rank_candidates("technographic", kb, targeting, [])}
+        assert (spec.key in keys) == (category.kind in {"manufacturing", "distribution"}), category.id
+
+
+def test_a_components_makers_blueprint_asks_for_the_leads_incumbent_supplier(kb: KnowledgeBase) -> None:
+    analysis = analyze_seller(MACHINING, kb)
+    assert analysis.company.seller_kind == "manufacturing"
+    resolved, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
+    points = select_section("technographic", kb, analysis.company, targeting, analysis.zones, resolved, 10)
+    assert "kind_incumbent_supplier" in {p.key for p in points}
