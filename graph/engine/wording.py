@@ -170,7 +170,7 @@ def why_segment(candidate: Candidate, kb: KnowledgeBase, targeting: MarketSignal
 def write_why(candidate: Candidate, company: Company, kb: KnowledgeBase, targeting: MarketSignals) -> str:
     evidence = f'"{candidate.evidence}"' if candidate.evidence else ""
     why = render_template(candidate.spec.why, {
-        "seller": company.name or "The seller", "offering": soft_lower(company.offering or "its product"),
+        "seller": company.name or "The seller", "offering": soft_lower(short_name(company.offering or "its product")),
         "segment": why_segment(candidate, kb, targeting), "evidence": evidence,
     })
     if candidate.icp_technology:

@@ -255,7 +255,8 @@ def test_priorities_are_ordered_and_sections_have_no_duplicates(name: str) -> No
 def test_every_why_is_tied_to_this_seller(name: str, kb: KnowledgeBase) -> None:
     run = inferred(name)
     company = run.analysis.company
-    anchors = [company.name, company.offering, *(kb.verticals[v.id].name for v in run.targeting.verticals),
+    anchors = [company.name, company.offering, short_name(company.offering),
+               *(kb.verticals[v.id].name for v in run.targeting.verticals),
                *(short_name(kb.verticals[v.id].name) for v in run.targeting.verticals),
                *(kb.categories[c.id].name for c in run.targeting.categories)]
     for dp in (dp for dps in run.sections.values() for dp in dps):
