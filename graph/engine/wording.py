@@ -114,10 +114,39 @@ def _join(before: str, value: str, after: str, as_written: bool) -> tuple[str, s
         else:
             # "a {segment} firm" + "Accounting and CPA firms": the template's word agrees with its article
             value = rest
+    if nxt and _ARTICLE_BEFORE.search(before):
+        single = _attributive(value)  # "a moving company lead", not "a moving companies lead"
+        if re.split(r"[\s-]", single)[-1].lower() != nxt.group(1).lower():  # never "broker-dealer dealer"
+            value = single
     before = _with_article(before, value, after)
     if value and _SENTENCE_END.search(before):
         value = value[0].upper() + value[1:]
     return before, value, after
+
+
+# plurals that modify a noun as they are ("a consumer goods lead", "a logistics lead")
+_PLURAL_MODIFIERS = frozenset({"goods", "sales", "logistics", "analytics", "news", "sports", "arts", "parts",
+                               "works", "series", "species", "means", "electronics", "plastics", "chemicals",
+                               "materials", "metals", "textiles", "foods", "beverages", "services", "utilities",
+                               "apparel", "communications", "operations", "systems", "products", "supplies"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _attributive(value: str) -> str:
+    """A market's name as a noun modifying the next one: its last word in the singular when it is a regular
+    plural ("Dental practices" -> "Dental practice", "Moving companies" -> "Moving company"); a name whose
+    last word modifies as it is ("Consumer goods", "SaaS", "HVAC") is unchanged."""
+    head, sep, last = value.rpartition(" ")
+    word = last.lower()
+    if not last.islower() or word in _PLURAL_MODIFIERS or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return value
+    if word.endswith("ies") and len(word) > 4:
+        single = last[:-3] + "y"
+    elif re.search(r"(?:ch|sh|x|z|ss)es$", word):
+        single = last[:-2]
+    else:
+        single = last[:-1]
+    return head + sep + single
 
 
 def _with_article(before: str, value: str, after: str) -> str:

@@ -124,7 +124,19 @@ def test_a_value_that_ends_in_the_templates_noun_says_it_once() -> None:
     assert render("It shows how a {segment} carrier pays.", "trucking carriers and fleets") == \
         "It shows how a trucking carrier pays."
     assert render("{offering} is easy for a {segment} lead.", "independent hotels") == \
-        "Fleet telematics is easy for an independent hotels lead."
+        "Fleet telematics is easy for an independent hotel lead."
+
+
+def test_a_market_before_a_noun_is_written_in_the_singular() -> None:
+    render = lambda t, s: render_template(t, {"segment": s})  # noqa: E731
+    assert render("A {segment} lead buys; we sell to {segment}.", "moving companies") == \
+        "A moving company lead buys; we sell to moving companies."
+    assert render("a {segment} lead", "small businesses") == "a small business lead"
+    assert render("a {segment} lead", "pharmacies") == "a pharmacy lead"
+    # a plural that modifies as it is, an acronym, a name without a plural ending: unchanged
+    assert render("a {segment} lead", "consumer goods") == "a consumer goods lead"
+    assert render("an {segment} lead", "HVAC") == "an HVAC lead"
+    assert render("a {segment} lead", "hotels and hospitality") == "a hotels and hospitality lead"
 
 
 def test_a_company_name_and_a_quote_are_kept_as_written() -> None:
