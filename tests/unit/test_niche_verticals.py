@@ -119,6 +119,22 @@ PAGES = {
         "Estimating software for fence companies. Draw fence lines on satellite maps, get material lists and "
         "prices instantly, and send fence estimates homeowners can sign on the spot. Built for fence contractors "
         "and deck builders.")),
+    "locksmiths": ("Answer Every Call", (
+        "Dispatch, quoting and invoicing software for locksmiths. Route emergency calls to the nearest van, quote "
+        "rekeys and automotive key programming on the spot, and keep master key systems on file for your "
+        "commercial customers. Built for mobile locksmiths and storefront shops.")),
+    "water_well_drillers": ("Less Paperwork, More Drilling", (
+        "Job management for water well drillers and pump installers. Schedule rigs and pump service calls, "
+        "complete well logs on a tablet at the site and file them with the state, and invoice the homeowner "
+        "before you leave. Made for well drilling contractors.")),
+    "auto_glass_shops": ("Quote, Schedule, Bill the Claim", (
+        "Software for auto glass shops. Quote windshield replacement with current part pricing, schedule mobile "
+        "technicians, document every ADAS calibration and submit glass claims electronically. Trusted by "
+        "independent auto glass companies.")),
+    "manufactured_housing_communities": ("Built for Your Community", (
+        "Property management software made for manufactured housing communities and mobile home parks. Bill lot "
+        "rent and submetered utilities, track park-owned homes and home sales, and give residents an online "
+        "portal. From single parks to portfolios of MHCs.")),
 }
 
 # The catch-alls some niches came out of: their own sellers' pages still target them, not a niche.
@@ -141,6 +157,16 @@ CATCH_ALL_PAGES = {
     "career_vocational_schools": ("Student Information System for Career Schools", (
         "An SIS for career colleges and trade schools: admissions, clock hours attendance, Title IV reporting and "
         "gainful employment disclosures for cosmetology schools, CDL schools and allied health programs.")),
+    "manufactured_housing": ("Production Software for Home Builders", (
+        "ERP and production scheduling for manufactured housing plants and modular home builders. Build HUD-code "
+        "homes to order, track every floor through the line and manage retailer orders and shipments.")),
+    "security_alarm_dealers": ("Grow Your RMR", (
+        "Business software for alarm dealers and security dealers: manage monitoring contracts and recurring "
+        "monthly revenue, reduce attrition, and run service tickets for your installers. Integrates with "
+        "Alarm.com and your central station.")),
+    "property_management": ("Property Management, Simplified", (
+        "Property management software for multifamily and single-family property managers. Collect rent online, "
+        "handle work orders and leasing, and give residents and owners their own portals.")),
 }
 
 # Bare words another market's page uses in passing: never a cue on their own.
