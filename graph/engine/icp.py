@@ -79,6 +79,7 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
         ruled_out = excluded_by_notes(icp.notes, kb) - wanted
         keep = [v for v in verticals if v.id not in ruled_out]
         verticals = keep or verticals  # never exclude everything the ICP is about
+    verticals = _sold_to_first(verticals, market, kb) if not icp_driven else verticals
     best = verticals[0].score if verticals else 0.0
     if best < 0.35 and market.categories:
         # the site names no market strongly: assume the category's typical ones
@@ -106,6 +107,27 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
     return market.model_copy(update={"verticals": _relative(verticals, 0.45)[:5],
                                      "categories": _relative(market.categories, 0.6)[:3],
                                      "icp_driven": icp_driven})
+
+
+NAMED_BUYER = 0.1  # how strongly a page must name a market the leading category sells to
+SOLD_TO_LEAD = 0.5  # how strong the leading category must be for what it is sold to, to lead
+
+
+def _sold_to_first(verticals: list[Scored], market: MarketSignals, kb: KnowledgeBase) -> list[Scored]:
+    """A market the page names that its leading category is sold to leads the markets the page names that
+    the category is not sold to: ordering software "for wholesalers" whose page talks about the wholesalers'
+    retailers sells to wholesalers."""
+    if not market.categories or market.categories[0].score < SOLD_TO_LEAD or not verticals:
+        return verticals
+    if "channel" in market.motions:  # a seller through partners names its partners' trade first, rightly
+        return verticals
+    typical = kb.categories[market.categories[0].id].typical_verticals
+    named = [v for v in market.verticals if v.id in typical and v.score >= NAMED_BUYER]
+    if not named or named[0].id == verticals[0].id:
+        return verticals
+    top = verticals[0].score
+    lifted = named[0].model_copy(update={"score": top})
+    return [lifted, *(v for v in verticals if v.id != lifted.id)]
 
 
 def user_provided(icp: ResolvedICP | None, field: str) -> list[str]:

@@ -29,3 +29,22 @@ def test_without_words_of_its_own_the_catalogs_first_labels_stand() -> None:
     labels = kb.verticals["fitness_wellness"].industry_labels
     assert _industries("fitness_wellness", []) == labels[:2]
     assert _industries("fitness_wellness", ["typical market of gym_management"]) == labels[:2]
+
+
+def test_a_market_the_leading_category_is_sold_to_leads_the_markets_the_page_only_talks_about() -> None:
+    """Ordering software "for wholesalers" whose page talks more about the wholesalers' retailers sells to
+    wholesalers; a seller through partners keeps its partners' trade first."""
+    from graph.engine.icp import targeting_for
+
+    kb = load_knowledge()
+    market = MarketSignals(categories=[Scored(id="distribution_erp_commerce", score=0.75)],
+                           verticals=[Scored(id="retail_stores", score=0.55), Scored(id="wholesale_distributors",
+                                                                                      score=0.24)])
+    targeting = targeting_for(market, kb, None)
+    assert targeting.verticals[0].id == "wholesale_distributors"
+    assert targeting.verticals[0].score == 0.55
+    channel = targeting_for(market.model_copy(update={"motions": ["channel"]}), kb, None)
+    assert channel.verticals[0].id == "retail_stores"
+    weak = targeting_for(market.model_copy(update={"categories": [Scored(id="distribution_erp_commerce",
+                                                                          score=0.3)]}), kb, None)
+    assert weak.verticals[0].id == "retail_stores"
