@@ -93,6 +93,14 @@ PAGES = {
     "store_brand_private_label_manufacturing": ("Quality your shoppers trust", (
         "A private label manufacturer of store brands for grocery and drug chains. We make national brand "
         "equivalent snacks, cereals and household products for private brand programs - see us at PLMA.")),
+    "contract_packaging_kitting": ("Packaging that's ready for the shelf", (
+        "A contract packager for consumer brands: club packs and variety packs, shrink bundling, blister "
+        "packaging and clamshell packaging, POP display assembly and rework and relabeling - with the surge "
+        "capacity your holiday season needs.")),
+    "commercial_signage": ("Brands that stand out on every street", (
+        "From one storefront to national sign programs: channel letter signs, monument signs and pylon signs, "
+        "wayfinding signage and ADA signage. We handle design, sign permitting, fabrication and sign "
+        "installation for chains, banks and hospitals.")),
 }
 
 NAV = ("<nav><a href='/'>Home</a> <a href='/about'>About us</a> <a href='/resources'>Resources</a> "
