@@ -172,3 +172,21 @@ def test_new_data_points_describe_the_buyer_and_are_claimed_by_their_sellers(kb:
         for category_id in spec.applies_to.categories:
             assert key in kb.categories[category_id].data_points, (key, category_id)
         assert "{segment}" in spec.why, key  # written about the lead, whatever its market
+
+
+SOFTWARE_FOR_THESE_SELLERS = {
+    # software written for these sellers uses their trade words; it stays a software vendor
+    "crm_sales_tools": ("Roofing CRM Software", (
+        "The CRM built for roofing contractors: track leads, measure roofs from aerial imagery, build estimates "
+        "and order materials. Commercial roofing and residential crews in one app.")),
+    "pharmacy_management_systems": ("Pharmacy Software for Independents", (
+        "Pharmacy management software for independent pharmacies: dispensing software, pharmacy POS, "
+        "e-prescriptions and delivery tracking in the cloud.")),
+}
+
+
+@pytest.mark.parametrize("category_id", sorted(SOFTWARE_FOR_THESE_SELLERS))
+def test_software_for_these_sellers_is_not_read_as_one_of_them(kb: KnowledgeBase, category_id: str) -> None:
+    analysis = analyze_seller(_site(*SOFTWARE_FOR_THESE_SELLERS[category_id]), kb)
+    assert analysis.company.category_id == category_id
+    assert analysis.company.seller_kind == "software"
