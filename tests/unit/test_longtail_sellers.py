@@ -174,6 +174,83 @@ def test_new_data_points_describe_the_buyer_and_are_claimed_by_their_sellers(kb:
         assert "{segment}" in spec.why, key  # written about the lead, whatever its market
 
 
+PLAIN_PAGES = {
+    # the same sellers in plainer words: fewer trade terms, the buyer named in passing or not at all
+    "automation_components_distribution": ("Automation Parts", (
+        "Thousands of automation and control products in stock: PLCs, servo drives, relays, power supplies, "
+        "sensors and enclosures. Machine builders and OEMs get same-day shipping and free tech support.")),
+    "commercial_roofing_services": ("Roofing for Business", (
+        "Roof replacement, repair and restoration for commercial and industrial buildings. Single-ply, metal "
+        "and coating systems installed by certified crews, with preventative maintenance plans.")),
+    "commercial_signage": ("Signs for Business", (
+        "Custom outdoor and indoor signs for businesses: storefront signs, monument signs, lighted signs and "
+        "vehicle graphics. Design, permits and installation.")),
+    "commercial_solar_installers": ("Clean Energy for Your Business", (
+        "Lower your operating costs with solar panels on your roof or parking lot. We handle engineering, "
+        "permitting, incentives and installation for manufacturers, warehouses and farms.")),
+    "contract_packaging_kitting": ("Packaging Services", (
+        "We assemble displays, build kits and gift sets, and shrink-wrap multipacks for consumer brands. "
+        "Flexible labor for seasonal peaks and retailer compliance.")),
+    "contractor_surety_bonds": ("Surety Solutions", (
+        "Need a bid bond by Friday? We help contractors of every size qualify for surety credit, from "
+        "first-time bonds to $50M programs. Payment and performance bonds, maintenance bonds and SBA surety "
+        "guarantee bonds.")),
+    "court_reporting_deposition_services": ("Deposition Services", (
+        "Court reporters, videographers and interpreters for depositions anywhere. Remote, hybrid or in "
+        "person, with realtime and rough drafts available.")),
+    "dumpster_junk_lead_networks": ("Partner With Us", (
+        "Own a roll-off company or junk hauling business? We send you prepaid dumpster rental orders in your "
+        "area. Set your prices and schedule, and we handle the marketing and customer service.")),
+    "hard_money_real_estate_lending": ("Capital for Investors", (
+        "Short-term rehab loans and long-term rental loans for investors. No tax returns, no income "
+        "verification. Funding in 10 days, up to 75% LTV. Flippers and landlords nationwide trust our private "
+        "lending team.")),
+    "heavy_equipment_auction_marketplaces": ("Equipment Sales", (
+        "Sell your excavators, loaders, tractors and trucks to thousands of bidders. No-reserve online "
+        "auctions every Tuesday; we inspect, photograph and market your machines and pay you in 10 days.")),
+    "home_service_lead_generation": ("Win More Jobs", (
+        "We connect local contractors with homeowners who need a new roof, HVAC system, windows or bathroom "
+        "remodel. Only pay for the leads you get, in the zip codes you choose.")),
+    "kitchen_grease_oil_services": ("Restaurant Services", (
+        "We deliver fresh oil and pick up your used oil, pump grease traps and clean hoods and exhaust ducts "
+        "so your kitchen passes inspection. Serving restaurants across the state.")),
+    "meetings_incentive_agencies": ("Meetings and Incentives", (
+        "We design incentive trips and meetings that motivate sales teams and reward top performers - from "
+        "venue sourcing to onsite management.")),
+    "nurse_triage_services": ("Clinical Phone Coverage", (
+        "Our RNs handle your patients' symptom calls nights, weekends and holidays using evidence-based "
+        "triage protocols, so your physicians sleep and patients stay out of the ER.")),
+    "pallet_supply_management": ("Pallets and Crates", (
+        "Wood pallets, crates and skids built to your spec, plus used pallet buyback and removal. Serving "
+        "manufacturers and distribution centers with just-in-time delivery.")),
+    "pavement_parking_lot_maintenance": ("Asphalt Services", (
+        "Asphalt paving, sealcoating, line striping and pothole repair for commercial properties. We work "
+        "nights and weekends so your tenants never lose access to their parking.")),
+    "store_brand_private_label_manufacturing": ("Private Label Partner", (
+        "We manufacture private label products for retailers: cookies, crackers and snacks under your store's "
+        "brand, matched to the national brand and packed to your specs.")),
+    "telehealth_pharmacy_fulfillment": ("Pharmacy Infrastructure for Digital Health", (
+        "Launch prescriptions without building a pharmacy. We dispense and ship medications for virtual care "
+        "companies with an API, nationwide licensure and patient support.")),
+    "trucking_insurance_agencies": ("Insurance for Truckers", (
+        "We insure truckers. Auto liability, cargo coverage, physical damage and occupational accident for "
+        "owner operators and small fleets, with MC filings done fast and certificates in minutes.")),
+    "vehicle_transport_dealers": ("Shipping Vehicles for Dealers", (
+        "We ship vehicles for dealerships, auctions and fleets. Book a load, get matched with a carrier and "
+        "track every unit from pickup to delivery.")),
+}
+
+
+@pytest.mark.parametrize("category_id", sorted(PLAIN_PAGES))
+def test_a_plainly_worded_page_routes_to_its_category_and_its_buyers(kb: KnowledgeBase, category_id: str) -> None:
+    analysis = analyze_seller(_site(*PLAIN_PAGES[category_id]), kb)
+    category = kb.categories[category_id]
+    assert analysis.company.category_id == category_id
+    assert analysis.company.seller_kind == category.kind
+    _, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
+    assert targeting.verticals and targeting.verticals[0].id not in category.own_verticals
+
+
 SOFTWARE_FOR_THESE_SELLERS = {
     # software written for these sellers uses their trade words; it stays a software vendor
     "crm_sales_tools": ("Roofing CRM Software", (
