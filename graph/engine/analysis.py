@@ -20,6 +20,7 @@ from graph.engine.routing import (
     own_industry,
     own_product,
     semantic_closeness,
+    software_first,
     with_own_product,
     with_semantic,
 )
@@ -201,7 +202,7 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     # the embedding is only consulted where the cues are weak: strong pages never load the model
     weak = any(not s or s[0].score < WEAK_CUES for s in (cue_categories, cue_verticals))
     sem_verticals, sem_categories = semantic_closeness(zones, kb) if weak else ({}, {})
-    categories = with_semantic(cue_categories, sem_categories)
+    categories = software_first(with_semantic(cue_categories, sem_categories), zones, kb)
     own = own_industry(categories, kb)
     verticals = not_own_industry(with_semantic(cue_verticals, sem_verticals), own)
 

@@ -22,7 +22,7 @@ from tools.extract import TITLE_SEPARATOR, registrable_name, site_of
 from tools.site import SiteSnapshot
 
 __all__ = ["WEAK_CUES", "cued", "cued_only", "not_own_industry", "own_industry", "own_product",
-           "semantic_closeness", "with_own_product", "with_semantic"]
+           "semantic_closeness", "software_first", "with_own_product", "with_semantic"]
 
 WEAK_CUES = 0.3
 OWN_INDUSTRY_SCALE = 0.1  # what is left of the seller's own industry as a buyer market
@@ -167,3 +167,36 @@ def _lift(scored: list[Scored], ids: frozenset[str], floor: float, name: str) ->
             evidence = [f"known product: {name}", *(current.evidence if current else [])]
             out[i] = Scored(id=i, score=floor, evidence=evidence)
     return sorted(out.values(), key=lambda s: s.score, reverse=True)
+
+
+# What a software vendor calls what it sells, in its title, headings or opening copy ("ERP for pallet companies")
+_SOFTWARE_NOUNS = re.compile(
+    r"\b(?:software|saas|erp|crm|app|apps|platform|cloud-based|web-based|free trial|(?:book|request|schedule) a demo)\b",
+    re.I)
+SOFTWARE_OPENING = 1500  # the opening of the body that says what the page sells
+SOFTWARE_WORDS = 2  # distinct software nouns that make a page a software vendor's
+
+
+def software_first(categories: list[Scored], zones: Sequence[Zone], kb: KnowledgeBase) -> list[Scored]:
+    """A page that calls what it sells software keeps a software vendor's kind: a category of another kind
+    describes its buyers' trade, not the seller, and goes when it was read from a weak cue or two
+    ("recycled pallets" on an ERP for pallet makers), or when a software category is strong as well
+    ("Estimating and CRM for asphalt paving contractors" also says "sealcoating" and "line striping").
+
+    Weak means under WEAK_CUES: a services firm's own words ("our managed IT services", "commercial
+    fulfillment") are strong, and a page that mentions an app or a platform once is not a vendor's."""
+    if not categories or kb.categories[categories[0].id].kind == "software":
+        return categories
+    software = next((c.score for c in categories if kb.categories[c.id].kind == "software"), 0.0)
+    if categories[0].score >= WEAK_CUES and software < WEAK_CUES:
+        return categories
+    opening = " ".join(z.text if z.name != "body" else z.text[:SOFTWARE_OPENING]
+                       for z in zones if z.name in {"title", "headings", "body"})
+    nouns = {m.group(0).lower() for m in _SOFTWARE_NOUNS.finditer(opening)}
+    # "ERP for pallet companies", "software for ...": what it is and for whom, in one phrase, says it twice
+    said_for = any(opening[m.end():m.end() + 5].lower() == " for " for m in _SOFTWARE_NOUNS.finditer(opening))
+    if len(nouns) + said_for < SOFTWARE_WORDS:
+        return categories
+    if software >= WEAK_CUES:  # a software category of its own: the trade words are its buyers'
+        return [c for c in categories if kb.categories[c.id].kind == "software"]
+    return [c for c in categories if kb.categories[c.id].kind == "software" or c.score >= WEAK_CUES]

@@ -12,9 +12,9 @@ import yaml
 
 from graph.engine.analysis import analyze_seller
 from graph.engine.icp import resolve_icp
-from graph.engine.select import INTEGRATION_KEY, select_section, seller_categories
+from graph.engine.select import select_section
 from graph.knowledge import KnowledgeBase
-from graph.state import MarketSignals
+from tests.support.claims import claimed
 from tests.support.seller_pages import seller_site
 from tools.site import SiteSnapshot
 
@@ -118,15 +118,6 @@ def _pack() -> dict:
     return yaml.load(PACK.read_text(encoding="utf-8"), Loader=loader)
 
 
-def _claimed(key: str, kb: KnowledgeBase, targeting: MarketSignals) -> bool:
-    """A data point is claimed by a market or seller category the blueprint states, or is generic."""
-    spec = kb.data_points[key]
-    if spec.applies_to.any or key == INTEGRATION_KEY or set(spec.applies_to.motions) & set(targeting.motions):
-        return True
-    if any(v.id in spec.applies_to.verticals or key in kb.verticals[v.id].data_points for v in targeting.verticals):
-        return True
-    return any(c.id in spec.applies_to.categories or key in kb.categories[c.id].data_points
-               for c in seller_categories(kb, targeting))
 
 
 def test_every_category_of_the_pack_has_a_page_here() -> None:
@@ -146,7 +137,7 @@ def test_a_long_tail_seller_routes_to_its_category_and_targets_its_buyers(kb: Kn
     assert targeted[0] in category.typical_verticals, (category_id, targeted)
     chosen = {section: select_section(section, kb, analysis.company, targeting, [], None, 10) for section in SECTIONS}
     stray = [f"{s}:{dp.key}" for s, dps in chosen.items() for dp in dps
-             if dp.priority == "must" and not _claimed(dp.key, kb, targeting)]
+             if dp.priority == "must" and not claimed(dp.key, kb, targeting)]
     assert not stray, (category_id, stray)
     own = {dp.key for dps in chosen.values() for dp in dps} & set(category.data_points)
     assert len(own) >= 3, (category_id, sorted(own))

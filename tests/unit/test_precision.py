@@ -15,11 +15,12 @@ import pytest
 
 from graph.engine.analysis import CHROME, analyze_seller, site_zones
 from graph.engine.icp import resolve_icp
-from graph.engine.select import INTEGRATION_KEY, select_section, seller_categories
+from graph.engine.select import INTEGRATION_KEY, select_section
 from graph.engine.text import normalize
-from graph.knowledge import KnowledgeBase, load_knowledge
+from graph.knowledge import load_knowledge
 from graph.schemas import Company, DataPoint
 from graph.state import MarketSignals
+from tests.support.claims import claimed
 from tools.extract import extract_page
 from tools.site import SiteSnapshot
 
@@ -53,18 +54,6 @@ def _run(site_file: Path, url: str) -> tuple[SiteSnapshot, MarketSignals, dict[s
     return site, targeting, sections, analysis.company
 
 
-def _claimed(key: str, kb: KnowledgeBase, targeting: MarketSignals) -> bool:
-    spec = kb.data_points[key]
-    if spec.applies_to.any or key == INTEGRATION_KEY:
-        return True
-    if set(spec.applies_to.motions) & set(targeting.motions):
-        return True
-    for v in targeting.verticals:
-        if v.id in spec.applies_to.verticals or key in kb.verticals[v.id].data_points:
-            return True
-    return any(c.id in spec.applies_to.categories or key in kb.categories[c.id].data_points
-               or kb.categories[c.id].kind in spec.applies_to.kinds
-               for c in seller_categories(kb, targeting))
 
 
 def test_every_committed_case_has_its_page() -> None:
@@ -77,7 +66,7 @@ def test_must_and_should_items_belong_to_a_targeted_market(case_id: str, site_fi
     kb = load_knowledge()
     _, targeting, sections, _ = _run(site_file, url)
     stray = [f"{s}:{dp.key}" for s, dps in sections.items() for dp in dps
-             if dp.priority in {"must", "should"} and not _claimed(dp.key, kb, targeting)]
+             if dp.priority in {"must", "should"} and not claimed(dp.key, kb, targeting)]
     assert not stray, f"{case_id}: must/should items from markets the blueprint does not target: {stray}"
 
 

@@ -12,6 +12,7 @@ from graph.engine.select import rank_candidates
 from graph.engine.text import Zone, without_contrasts, without_own_billing
 from graph.knowledge import KnowledgeBase
 from graph.state import MarketSignals, Scored
+from tests.support.seller_pages import seller_site
 from tools.site import Page, SiteSnapshot
 
 HELP_TEXT = ("If you would like to test out any Pro features, you can start a free trial of either plan. "
@@ -122,3 +123,18 @@ def test_the_leading_categorys_buyers_are_never_the_sellers_own_industry(kb: Kno
 def test_a_clause_saying_what_the_seller_is_not_is_no_market_signal(text: str, gone: str, kept: str) -> None:
     cleaned = without_contrasts(text)
     assert gone not in cleaned and kept in cleaned
+
+
+def test_a_page_that_calls_what_it_sells_software_keeps_a_software_vendors_kind(kb: KnowledgeBase) -> None:
+    # the buyers' trade words name a services category strongly; the page sells estimating software and a CRM
+    paving = seller_site("Win More Bids This Season", (
+        "<p>Estimating and CRM for asphalt paving contractors and sealcoating companies. Measure parking lots "
+        "from satellite imagery, price sealcoating, crack sealing and line striping in minutes.</p>"))
+    analysis = analyze_seller(paving, kb)
+    assert analysis.company.seller_kind == "software"
+    assert targeting_for(analysis.market, kb, None).verticals[0].id == "paving_sealcoating_contractors"
+    # a services firm that mentions its client app once is still a services firm
+    striping = seller_site("Parking Lot Striping and Sealcoating", (
+        "<p>Our crews provide sealcoating services, parking lot striping and asphalt crack sealing for "
+        "commercial property managers, retail centers and HOAs. Track your job in our app.</p>"))
+    assert analyze_seller(striping, kb).company.seller_kind == "facility_services"
