@@ -171,8 +171,8 @@ def _lift(scored: list[Scored], ids: frozenset[str], floor: float, name: str) ->
 
 # What a software vendor calls what it sells, in its title, headings or opening copy ("ERP for pallet companies")
 _SOFTWARE_NOUNS = re.compile(
-    r"\b(?:software|saas|erp|crm|app|apps|platform|cloud-based|web-based|free trial|(?:book|request|schedule) a demo)\b",
-    re.I)
+    r"\b(?:software|saas|erp|crm|app|apps|platform|cloud-based|web-based|free trial"
+    r"|(?:book|request|schedule) a demo)\b", re.I)
 SOFTWARE_OPENING = 1500  # the opening of the body that says what the page sells
 SOFTWARE_WORDS = 2  # distinct software nouns that make a page a software vendor's
 
