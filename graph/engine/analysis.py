@@ -94,16 +94,23 @@ class SellerAnalysis:
     # page-relative semantic closeness (1.0 = the closest market) of each vertical and category
     closeness: tuple[dict[str, float], dict[str, float]] = ({}, {})
 
-    def certain(self, agree: float = 0.5) -> MarketSignals:
+    def certain(self, kb: KnowledgeBase, agree: float = 0.5) -> MarketSignals:
         """The markets both signals support: cue evidence and a semantic closeness of at least ``agree``.
 
         When the signals are weak, only these may shape the blueprint; the rest are candidates to show,
-        not markets whose must-haves to print."""
+        not markets whose must-haves to print. So are the ways of selling the guessed markets implied (a
+        local business's card payments): only those of the markets kept, the partners the page names and
+        the size segment it states stay."""
         verticals, categories = self.closeness
-        return self.market.model_copy(update={
-            "verticals": [s for s in self.market.verticals if verticals.get(s.id, 0.0) >= agree and cued(s)],
-            "categories": [s for s in self.market.categories if categories.get(s.id, 0.0) >= agree and cued(s)],
-        })
+        kept_v = [s for s in self.market.verticals if verticals.get(s.id, 0.0) >= agree and cued(s)]
+        kept_c = [s for s in self.market.categories if categories.get(s.id, 0.0) >= agree and cued(s)]
+        motions = {m for s in kept_c[:2] for m in kb.categories[s.id].motions}
+        motions |= {m for s in kept_v[:2] for m in kb.verticals[s.id].motions}
+        motions |= {"channel"} & set(self.market.motions)
+        if self.market.segment in {"smb", "enterprise"}:
+            motions.add(self.market.segment)
+        return self.market.model_copy(update={"verticals": kept_v, "categories": kept_c,
+                                              "motions": sorted(motions & set(self.market.motions))})
 
 
 def site_zones(site: SiteSnapshot) -> list[Zone]:

@@ -126,7 +126,7 @@ async def analyze_company(state: BlueprintState, runtime: Runtime[Context]) -> d
             if strongest < MIN_SIGNAL:
                 # too weak to trust either signal alone: the blueprint keeps what both agree on (often
                 # nothing: then the generic core), never the must-haves of a market only one guessed
-                market = analysis.certain()
+                market = analysis.certain(kb)
                 company = _only_certain(company, market, kb)
     (company, market), updates = await refine("analyze_company", state, runtime, (company, market), kb=kb)
     if warnings:
