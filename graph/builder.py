@@ -5,7 +5,8 @@
                                                 └─ personalization ┘
 
 Each node is wrapped so that it reports ``node_started`` / ``node_completed`` (with its section
-payload) on the custom stream as it runs; the HTTP layer turns those into SSE events.
+payload, dumped lazily under the runner: :mod:`graph.node_outputs`) on the custom stream as it runs;
+the HTTP layer turns those into SSE events.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
-from pydantic import BaseModel
 
+from graph.node_outputs import NODE_OUTPUT_KEYS, output_of
 from graph.nodes.analyze_company import analyze_company
 from graph.nodes.assemble import assemble
 from graph.nodes.collection_methods import collection_methods
@@ -36,37 +37,6 @@ __all__ = ["NODE_OUTPUT_KEYS", "SECTION_NODES", "build_graph"]
 
 Node = Callable[[BlueprintState, Runtime[Context]], Awaitable[dict[str, Any]]]
 SECTION_NODES = ("firmographic", "technographic", "personalization")
-# which state key is a node's "output" in its node_completed event
-NODE_OUTPUT_KEYS = {
-    "fetch_site": "site",
-    "analyze_company": "company",
-    "resolve_icp": "resolved_icp",
-    "firmographic": "firmographic",
-    "technographic": "technographic",
-    "personalization": "personalization",
-    "sources": "sources",
-    "collection_methods": "collection_methods",
-    "coverage": "coverage",
-    "assemble": None,
-}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def node_output(name: str, update: dict[str, Any]) -> Any:
-    key = NODE_OUTPUT_KEYS.get(name)
-    if name == "fetch_site":
-        site = update.get("site")
-        if site is None:
-            return None
-        return {"pages": [p.url for p in site.pages], "words": site.word_count(), "errors": site.errors}
-    return _jsonable(update.get(key)) if key else None
 
 
 def instrumented(name: str, fn: Node) -> Node:
@@ -78,7 +48,7 @@ def instrumented(name: str, fn: Node) -> Node:
         update = await fn(state, runtime)
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         write({"event": "node_completed", "node": name, "duration_ms": duration_ms,
-               "output": node_output(name, update)})
+               "output": output_of(name, update)})
         for warning in update.get("warnings", []):
             write({"event": "warning", **warning.model_dump(mode="json")})
         return update

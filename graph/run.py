@@ -43,6 +43,7 @@ from graph.engine.custom import unknown_custom_sources
 from graph.fingerprint import blueprint_id_for, run_key
 from graph.hot_cache import HotCache, hit_bytes
 from graph.knowledge import load_knowledge
+from graph.node_outputs import lazy_outputs, with_outputs
 from graph.resources import Resources, open_resources, use_resources
 from graph.run_lock import RunLocks
 from graph.schemas import Blueprint, EnrichmentRequest
@@ -129,7 +130,11 @@ class BlueprintRunner:
         engine: str | None = None,
         model: str | None = None,
         tenant: str | None = None,
+        outputs: bool = True,
     ) -> AsyncGenerator[Event, None]:
+        """The run's events (see the module's docstring). ``outputs=False``: a caller that never reads a
+        ``node_completed`` event's ``output`` (a plain JSON answer) gets it undumped, and no dump is made
+        on its behalf (:mod:`graph.node_outputs`)."""
         resolved, model, key = await self._identify(request, engine, model, tenant)
         blueprint_id = blueprint_id_for(key, await self.secret.get())
         mode = request.options.cache
@@ -166,7 +171,7 @@ class BlueprintRunner:
         flight.subscribers += 1
         try:
             async for event in flight.follow():
-                yield event
+                yield with_outputs(event) if outputs else event
         finally:
             flight.subscribers -= 1
             if flight.subscribers == 0 and not (flight.finished or flight.delivered):
@@ -220,7 +225,8 @@ class BlueprintRunner:
 
         ``on_event`` sees every event as it arrives (the CLI's progress display)."""
         status = "miss"
-        async with contextlib.aclosing(self.stream(request, engine=engine, model=model, tenant=tenant)) as events:
+        events = self.stream(request, engine=engine, model=model, tenant=tenant, outputs=on_event is not None)
+        async with contextlib.aclosing(events):
             async for event in events:
                 if on_event is not None:
                     on_event(event)
@@ -363,6 +369,7 @@ class BlueprintRunner:
                 if cache is None and resources.response_cache is not None:
                     resources = dataclasses.replace(resources, response_cache=None)
             stack.enter_context(use_resources(resources))
+            stack.enter_context(lazy_outputs())  # dumped for the subscribers that read them (stream())
             blueprint: dict[str, Any] | None = None
             async for mode, payload in graph.astream(inputs, context=context, stream_mode=["custom", "updates"]):
                 if mode == "custom" and isinstance(payload, dict) and "event" in payload:

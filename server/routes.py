@@ -216,7 +216,9 @@ async def create_enrichment(
 async def _blueprint_of(runner: Any, request: EnrichmentRequest, tenant: str | None) -> tuple[str, dict[str, Any]]:
     """The run's cache status and blueprint; its error as an exception."""
     status = "miss"
-    async with contextlib.aclosing(cast(AsyncGenerator[Event, None], runner.stream(request, tenant=tenant))) as events:
+    # outputs=False: a JSON answer reads no node_completed output, so none is dumped for it
+    events = cast(AsyncGenerator[Event, None], runner.stream(request, tenant=tenant, outputs=False))
+    async with contextlib.aclosing(events):
         async for event in events:
             kind = event["event"]
             if kind == "run_started":

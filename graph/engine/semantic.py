@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -62,9 +62,24 @@ class Embedder(Protocol):
         ...
 
 
+def _import_wordllama() -> Any:
+    """``wordllama``, without what importing it does to logging: it calls ``logging.basicConfig(level=INFO)``,
+    so every library's INFO record (httpx logs each request: seven a run, and each LLM call) went to a
+    plain-text stderr handler on the root logger, formatted and written on the event loop, next to the
+    service's own JSON lines and without their redaction. The root logger is put back as it was."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    import wordllama
+
+    root.setLevel(level)
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    return wordllama
+
+
 class _WordLlama:
     def __init__(self) -> None:
-        import wordllama
+        wordllama = _import_wordllama()
 
         # the weights and tokenizer ship inside the wheel: load them from there, never from a hub
         self._model = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)

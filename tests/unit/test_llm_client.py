@@ -102,3 +102,49 @@ async def test_the_messages_reach_the_wire_as_the_sdk_itself_would_send_them(end
     sent = json.loads(bodies[0][1])
     assert sent["messages"][0] == {"content": "system <rules> é", "role": "system"} and len(sent["messages"]) == 4
     assert sent["tools"] == [tool] and sent["response_format"] == {"type": "json_schema"}
+
+
+@pytest.mark.parametrize("endpoint", [
+    {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+    {"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "https://contoso.openai.azure.com", "OPENAI_API_VERSION": "2024-10-21"},
+])
+@pytest.mark.parametrize("reply", [
+    {"role": "assistant", "content": "{\"ok\": true}"},
+    {"role": "assistant", "content": None, "refusal": None,
+     "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{\"d\": 1}"}}]},
+    {"role": "assistant", "content": None, "refusal": "I can't help with that."},
+])
+async def test_the_response_is_read_as_a_dict_into_the_same_message(endpoint: dict[str, str], reply: dict) -> None:
+    """The SDK's raw response is parsed as a dict (no ChatCompletion model built and dumped again): the
+    message langchain-openai makes of it is the one it makes of the SDK's model — content, tool calls,
+    usage and a refusal — except that an absent refusal is not spelled out as ``None``."""
+    import httpx2 as httpx
+    import openai
+    from langchain_core.messages import HumanMessage
+
+    from graph.engine.llm_client import MessagesAsBuilt
+
+    completion = {"id": "c1", "object": "chat.completion", "created": 1, "model": "m",
+                  "choices": [{"index": 0, "finish_reason": "stop", "message": reply}],
+                  "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5,
+                            "prompt_tokens_details": {"cached_tokens": 1}}}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=completion)
+
+    async with openai.DefaultAsyncHttpxClient(transport=httpx.MockTransport(answer)) as http, \
+            open_resources(_settings(**endpoint)) as resources:
+        resources.extras["llm_http"] = http
+        llm = chat_model(resources, "m")
+        assert isinstance(llm.async_client, MessagesAsBuilt)
+        ours = await llm.ainvoke([HumanMessage("hi")])
+        llm.async_client = llm.async_client._completions  # the SDK's own parse into a ChatCompletion
+        theirs = await llm.ainvoke([HumanMessage("hi")])
+    assert ours.content == theirs.content
+    assert ours.tool_calls == theirs.tool_calls and ours.invalid_tool_calls == theirs.invalid_tool_calls
+    assert ours.usage_metadata == theirs.usage_metadata and ours.usage_metadata is not None
+    assert ours.response_metadata["token_usage"]["prompt_tokens"] == 3
+    assert ours.response_metadata["finish_reason"] == theirs.response_metadata["finish_reason"] == "stop"
+    spelled_out = {k: v for k, v in theirs.additional_kwargs.items() if not (k == "refusal" and v is None)}
+    assert ours.additional_kwargs == spelled_out
+    assert ("refusal" in ours.additional_kwargs) == bool(reply.get("refusal"))
