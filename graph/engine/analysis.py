@@ -104,7 +104,7 @@ class SellerAnalysis:
         verticals, categories = self.closeness
         kept_v = [s for s in self.market.verticals if verticals.get(s.id, 0.0) >= agree and cued(s)]
         kept_c = [s for s in self.market.categories if categories.get(s.id, 0.0) >= agree and cued(s)]
-        motions = {m for s in kept_c[:2] for m in kb.categories[s.id].motions}
+        motions: set[str] = {m for s in kept_c[:2] for m in kb.categories[s.id].motions}
         motions |= {m for s in kept_v[:2] for m in kb.verticals[s.id].motions}
         motions |= {"channel"} & set(self.market.motions)
         if self.market.segment in {"smb", "enterprise"}:
