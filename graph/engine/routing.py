@@ -33,6 +33,8 @@ def own_industry(categories: list[Scored], kb: KnowledgeBase) -> frozenset[str]:
     """The verticals that are not the seller's buyers, by its leading categories: its own industry, and,
     for a kind that sells only to some markets (a components maker to OEMs), every other market (the
     sectors such a page names are its buyers' end markets)."""
+    # a category only the embedding suggests is a guess: it never rules out a market the page names
+    categories = [c for c in categories if cued(c)]
     top = categories[0].score if categories else 0.0
     own: set[str] = set()
     lead = kb.categories[categories[0].id] if categories else None

@@ -138,3 +138,13 @@ def test_a_page_that_calls_what_it_sells_software_keeps_a_software_vendors_kind(
         "<p>Our crews provide sealcoating services, parking lot striping and asphalt crack sealing for "
         "commercial property managers, retail centers and HOAs. Track your job in our app.</p>"))
     assert analyze_seller(striping, kb).company.seller_kind == "facility_services"
+
+
+def test_a_category_only_the_embedding_suggests_never_rules_out_a_market_the_page_names(kb: KnowledgeBase) -> None:
+    """An EV-charger installer's page named no seller category in words; the embedding's guess of a solar
+    installer must not make the EV-charging market its own industry."""
+    guessed = [Scored(id="electrical_power_equipment", score=0.035, evidence=["semantic: 1.00"]),
+               Scored(id="commercial_solar_installers", score=0.034, evidence=["semantic: 0.96"])]
+    assert own_industry(guessed, kb) == frozenset()
+    named = [Scored(id="commercial_solar_installers", score=0.6, evidence=["commercial solar"])]
+    assert "cleantech_solar_ev" in own_industry(named, kb)
