@@ -85,6 +85,9 @@ SIZE_HINT = re.compile(
     re.I,
 )
 
+# a weak page's market that both the cue words and the embedding point at is certain enough to write for
+AGREED = 0.3
+
 
 @dataclass
 class SellerAnalysis:
@@ -102,8 +105,10 @@ class SellerAnalysis:
         local business's card payments): only those of the markets kept, the partners the page names and
         the size segment it states stay."""
         verticals, categories = self.closeness
-        kept_v = [s for s in self.market.verticals if verticals.get(s.id, 0.0) >= agree and cued(s)]
-        kept_c = [s for s in self.market.categories if categories.get(s.id, 0.0) >= agree and cued(s)]
+        kept_v = [s.model_copy(update={"score": max(s.score, AGREED)}) for s in self.market.verticals
+                  if verticals.get(s.id, 0.0) >= agree and cued(s)]
+        kept_c = [s.model_copy(update={"score": max(s.score, AGREED)}) for s in self.market.categories
+                  if categories.get(s.id, 0.0) >= agree and cued(s)]
         motions: set[str] = {m for s in kept_c[:2] for m in kb.categories[s.id].motions}
         motions |= {m for s in kept_v[:2] for m in kb.verticals[s.id].motions}
         motions |= {"channel"} & set(self.market.motions)

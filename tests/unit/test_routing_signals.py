@@ -148,3 +148,20 @@ def test_a_category_only_the_embedding_suggests_never_rules_out_a_market_the_pag
     assert own_industry(guessed, kb) == frozenset()
     named = [Scored(id="commercial_solar_installers", score=0.6, evidence=["commercial solar"])]
     assert "cleantech_solar_ev" in own_industry(named, kb)
+
+
+def test_a_market_both_signals_agree_on_is_targeted_even_from_one_cue_word(kb: KnowledgeBase) -> None:
+    """A camp-software page says "campers" once and reads closest to summer camps: on a weak page that
+    agreement is what is certain, and the blueprint is written for it (still under a low_confidence
+    warning); a market only the embedding suggests, or only a word, stays a candidate."""
+    from graph.engine.analysis import AGREED, SellerAnalysis
+    from graph.schemas import Company
+
+    market = MarketSignals(verticals=[Scored(id="summer_camps", score=0.06, evidence=["campers"]),
+                                      Scored(id="campgrounds_rv_parks", score=0.05, evidence=["semantic: 0.64"]),
+                                      Scored(id="behavioral_health", score=0.03, evidence=["counselors"])])
+    analysis = SellerAnalysis(company=Company(name="Camp", domain="camp.test"), market=market, zones=[],
+                              closeness=({"summer_camps": 1.0, "campgrounds_rv_parks": 0.64}, {}))
+    certain = analysis.certain(kb)
+    assert [(v.id, v.score) for v in certain.verticals] == [("summer_camps", AGREED)]
+    assert targeting_for(certain, kb, None).verticals[0].id == "summer_camps"
