@@ -105,7 +105,7 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
                 verticals.append(Scored(id=vid, score=score, evidence=[f"typical market of {cat.id}"]))
         verticals.sort(key=lambda s: s.score, reverse=True)
     return market.model_copy(update={"verticals": _relative(verticals, 0.45)[:5],
-                                     "categories": _relative(market.categories, 0.6)[:3],
+                                     "categories": _other_readings_out(_relative(market.categories, 0.6)[:3]),
                                      "icp_driven": icp_driven})
 
 
@@ -128,6 +128,17 @@ def _sold_to_first(verticals: list[Scored], market: MarketSignals, kb: Knowledge
     top = verticals[0].score
     lifted = named[0].model_copy(update={"score": top})
     return [lifted, *(v for v in verticals if v.id != lifted.id)]
+
+
+def _other_readings_out(categories: list[Scored]) -> list[Scored]:
+    """The leading category and the runners-up found by words of their own: a runner-up whose every cue is one
+    of the leader's ("POS" read as retail POS and as restaurant POS) is another reading of the same words,
+    not a second thing the seller sells."""
+    if not categories:
+        return categories
+    lead = {e.lower() for e in categories[0].evidence}
+    own_words = [c for c in categories[1:] if not c.evidence or not {e.lower() for e in c.evidence} <= lead]
+    return [categories[0], *own_words]
 
 
 def user_provided(icp: ResolvedICP | None, field: str) -> list[str]:

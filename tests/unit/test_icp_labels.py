@@ -48,3 +48,18 @@ def test_a_market_the_leading_category_is_sold_to_leads_the_markets_the_page_onl
     weak = targeting_for(market.model_copy(update={"categories": [Scored(id="distribution_erp_commerce",
                                                                           score=0.3)]}), kb, None)
     assert weak.verticals[0].id == "retail_stores"
+
+
+def test_a_runner_up_category_read_from_the_leaders_words_only_is_no_second_offering() -> None:
+    """A liquor-store POS page says "POS": retail POS leads, and restaurant POS, read from that same word,
+    brings no restaurant data points; a runner-up with words of its own stays."""
+    from graph.engine.icp import targeting_for
+
+    kb = load_knowledge()
+    market = MarketSignals(categories=[Scored(id="retail_pos", score=0.18, evidence=["POS"]),
+                                       Scored(id="restaurant_pos", score=0.14, evidence=["POS"]),
+                                       Scored(id="customer_support_helpdesk", score=0.13,
+                                              evidence=["customer support"])],
+                           verticals=[Scored(id="liquor_stores", score=0.34, evidence=["liquor store"])])
+    ids = [c.id for c in targeting_for(market, kb, None).categories]
+    assert ids == ["retail_pos", "customer_support_helpdesk"]
