@@ -19,6 +19,7 @@ from graph.engine.routing import (
     not_own_industry,
     own_industry,
     own_product,
+    own_trade,
     semantic_closeness,
     software_first,
     with_own_product,
@@ -215,7 +216,7 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     weak = any(not s or s[0].score < WEAK_CUES for s in (cue_categories, cue_verticals))
     sem_verticals, sem_categories = semantic_closeness(zones, kb) if weak else ({}, {})
     categories = software_first(with_semantic(cue_categories, sem_categories), zones, kb)
-    own = own_industry(categories, kb)
+    own = own_industry(categories, kb) | own_trade(site, kb)
     verticals = not_own_industry(with_semantic(cue_verticals, sem_verticals), own)
 
     # "managed service providers" on an MSP's own page names the seller, not a channel it sells through

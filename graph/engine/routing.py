@@ -22,7 +22,7 @@ from tools.extract import TITLE_SEPARATOR, registrable_name, site_of
 from tools.site import SiteSnapshot
 
 __all__ = ["WEAK_CUES", "cued", "cued_only", "not_own_industry", "own_industry", "own_product",
-           "semantic_closeness", "software_first", "with_own_product", "with_semantic"]
+           "own_trade", "semantic_closeness", "software_first", "with_own_product", "with_semantic"]
 
 WEAK_CUES = 0.3
 OWN_INDUSTRY_SCALE = 0.1  # what is left of the seller's own industry as a buyer market
@@ -202,3 +202,27 @@ def software_first(categories: list[Scored], zones: Sequence[Zone], kb: Knowledg
     if software >= WEAK_CUES:  # a software category of its own: the trade words are its buyers'
         return [c for c in categories if kb.categories[c.id].kind == "software"]
     return [c for c in categories if kb.categories[c.id].kind == "software" or c.score >= WEAK_CUES]
+
+
+# A seller's trade, named by its brand's last word ("Tower 8 Staffing", "Icebreaker Agency") or by the offer its
+# page title leads with ("Legal Staffing Services"): that trade is the seller's, its buyers are someone else
+_TRADES = {"staffing": "staffing_agencies", "agency": "marketing_agencies", "logistics": "logistics_3pl_warehousing",
+           "3pl": "logistics_3pl_warehousing"}
+_TRADE_OFFER = re.compile(r"\b(staffing|3pl|logistics)\s+(?:services|solutions|company|agency|partner)$", re.I)
+
+
+def own_trade(site: SiteSnapshot, kb: KnowledgeBase) -> frozenset[str]:
+    """The verticals a seller's own name or title offer says it belongs to (see _TRADES)."""
+    own: set[str] = set()
+    for page in site.pages[:3]:
+        segments = [s.strip() for s in TITLE_SEPARATOR.split(page.title)] if page.title else []
+        brands = [page.site_name, *(segments[-1:] if len(segments) > 1 else [])]
+        for brand in brands:
+            match = _SITE_PART.match(brand.strip()) if brand else None
+            words = match.group("brand").split() if match else []
+            if len(words) > 1 and words[-1].lower() in _TRADES:
+                own.add(_TRADES[words[-1].lower()])
+        offer = _TRADE_OFFER.search(segments[0]) if segments else None
+        if offer:
+            own.add(_TRADES[offer.group(1).lower()])
+    return frozenset(v for v in own if v in kb.verticals)

@@ -165,3 +165,19 @@ def test_a_market_both_signals_agree_on_is_targeted_even_from_one_cue_word(kb: K
     certain = analysis.certain(kb)
     assert [(v.id, v.score) for v in certain.verticals] == [("summer_camps", AGREED)]
     assert targeting_for(certain, kb, None).verticals[0].id == "summer_camps"
+
+
+def test_a_seller_that_names_its_own_trade_is_not_its_own_buyer(kb: KnowledgeBase) -> None:
+    """"Tower 8 Staffing" and "Legal Staffing Services" are staffing firms: staffing agencies are their trade,
+    the employers they staff are their buyers; a staffing agency in a software vendor's title is its buyer."""
+    from graph.engine.routing import own_trade
+
+    def site(title: str, site_name: str = "") -> SiteSnapshot:
+        page = Page(url="https://seller.example/", kind="home", title=title, site_name=site_name)
+        return SiteSnapshot(url=page.url, final_url=page.url, domain="seller.example", pages=[page])
+
+    assert own_trade(site("How Trades Staffing Agencies Find People | Tower 8 Staffing"), kb) == {"staffing_agencies"}
+    assert own_trade(site("Legal Staffing Services | Law-Mates"), kb) == {"staffing_agencies"}
+    assert own_trade(site("Why HVAC contractors overpay for leads", "Icebreaker Agency"), kb) == {"marketing_agencies"}
+    assert own_trade(site("The ATS built for staffing agencies | Crelate"), kb) == frozenset()
+    assert own_trade(site("Staffing Software | Staffing Engine"), kb) == frozenset()
