@@ -53,21 +53,38 @@ class Zone:
 
 @dataclass
 class PhraseMatcher:
-    """Finds which of many phrases occur in texts, as whole words, in one pass per text."""
+    """Finds which of many phrases occur in texts, as whole words, in one pass per text.
+
+    A match is a phrase not preceded or followed by a word character (Unicode-aware ``\\w``: "pos" is not
+    found in "posé"), nor followed by "'t" ("isn" is not found in "isn't"); matches are taken as a
+    regex ``findall`` over a longest-first alternation would take them: leftmost, non-overlapping, the
+    longest phrase at a position.
+
+    Phrases are indexed by their first word rather than compiled into one regex: compiling a trie of
+    thousands of phrases cost ~0.5 s at every start-up, and a text's words (split once per text, shared
+    by every matcher) find the few phrases worth checking with a set intersection and ``startswith``.
+    """
 
     phrases: tuple[str, ...]
-    _regex: re.Pattern[str] = field(init=False, repr=False)
+    _by_word: dict[str, tuple[str, ...]] = field(init=False, repr=False)
+    _unworded: tuple[str, ...] = field(init=False, repr=False)
     _literals: tuple[str, ...] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         unique = {normalize(p) for p in self.phrases if p.strip()}
-        body = _trie_pattern(unique) if unique else r"(?!x)x"
-        # \w is Unicode-aware: a phrase never matches inside a word, accented ones included ("pos" in "posé")
-        # ... nor the first part of a contraction ("ISN" in "isn't", "WON" in "won't")
-        self._regex = re.compile(rf"(?<!\w)(?:{body})(?!\w)(?!'t\b)")
-        assert self._regex.groups == 0, "count() relies on findall returning whole matches"
-        # a few phrases are cheaper to rule out with substring searches (C, memchr) than with a regex
-        # scan; most texts contain none of them. Only a text with a substring hit is scanned.
+        by_word: dict[str, list[str]] = {}
+        unworded: list[str] = []
+        for phrase in unique:
+            word = _WORD.match(phrase)
+            if word:
+                by_word.setdefault(word.group(), []).append(phrase)
+            else:  # starts with punctuation ("#hashtag", ".net"): searched for on its own
+                unworded.append(phrase)
+        # longest first: the first candidate that fits at a position is the match there
+        self._by_word = {w: tuple(sorted(ps, key=len, reverse=True)) for w, ps in by_word.items()}
+        self._unworded = tuple(unworded)
+        # a few phrases are cheaper to rule out with substring searches (C, memchr) than by splitting
+        # the text into words; most texts contain none of them. Only a text with a substring hit is read.
         self._literals = tuple(unique) if len(unique) <= SMALL_SET else None
 
     def count(self, text: str) -> Counter[str]:
@@ -75,36 +92,70 @@ class PhraseMatcher:
         # map over a bound C method: no Python frame per phrase (this runs for every zone and matcher)
         if self._literals is not None and not any(map(norm.__contains__, self._literals)):
             return Counter()
-        return Counter(self._regex.findall(norm))  # no capturing group: findall yields whole matches
+        words = _words(norm)
+        found: list[tuple[int, str]] = []  # (start, the longest phrase that fits there)
+        for word in self._by_word.keys() & words.keys():
+            candidates = self._by_word[word]
+            for start in words[word]:
+                for phrase in candidates:
+                    if norm.startswith(phrase, start) and _ends_word(norm, start + len(phrase)):
+                        found.append((start, phrase))
+                        break
+        if self._unworded:
+            found = _longest_per_start(found + self._unworded_matches(norm))
+        found.sort()
+        counts: Counter[str] = Counter()
+        end = 0
+        for start, phrase in found:  # leftmost first, and none overlapping one already taken
+            if start >= end:
+                counts[phrase] += 1
+                end = start + len(phrase)
+        return counts
+
+    def _unworded_matches(self, norm: str) -> list[tuple[int, str]]:
+        found = []
+        for phrase in self._unworded:
+            start = norm.find(phrase)
+            while start != -1:
+                if (start == 0 or not _is_word_char(norm[start - 1])) and _ends_word(norm, start + len(phrase)):
+                    found.append((start, phrase))
+                start = norm.find(phrase, start + 1)
+        return found
 
 
+_WORD = re.compile(r"\w+")
 
-def _trie_pattern(phrases: set[str]) -> str:
-    """One regex for many literal phrases, shaped as a trie.
 
-    A flat alternation of thousands of phrases makes the regex engine try every phrase at every
-    position; a trie tries only the phrases that share the text's next characters. Longer phrases are
-    preferred (greedy), and the caller's word-boundary check backtracks to a shorter one when needed —
-    the same matches as a longest-first alternation.
-    """
-    trie: dict[str, dict] = {}
-    for phrase in phrases:
-        node = trie
-        for char in phrase:
-            node = node.setdefault(char, {})
-        node[""] = {}
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"  # what the regex engine's Unicode \w is
 
-    def render(node: dict[str, dict]) -> str:
-        ends = "" in node
-        branches = [re.escape(char) + render(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        inner = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if ends:
-            return f"(?:{inner})?"
-        return inner
 
-    return render(trie)
+def _ends_word(norm: str, end: int) -> bool:
+    """Whether a phrase ending at ``end`` ends a word: no word character after it, nor "'t" ("isn't")."""
+    if end == len(norm):
+        return True
+    if _is_word_char(norm[end]):
+        return False
+    return not (norm.startswith("'t", end) and (end + 2 == len(norm) or not _is_word_char(norm[end + 2])))
+
+
+def _longest_per_start(found: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    best: dict[int, str] = {}
+    for start, phrase in found:
+        if len(phrase) > len(best.get(start, "")):
+            best[start] = phrase
+    return list(best.items())
+
+
+# a page zone's words are asked for by every matcher (~18) in a run: split once. Bounded, since its keys
+# hold whole texts.
+@lru_cache(maxsize=256)
+def _words(norm: str) -> dict[str, tuple[int, ...]]:
+    """Each word of a normalized text (a maximal run of ``\\w``) → where it starts."""
+    starts: dict[str, list[int]] = {}
+    for m in _WORD.finditer(norm):
+        starts.setdefault(m.group(), []).append(m.start())
+    return {w: tuple(s) for w, s in starts.items()}
 
 
 def _unify(text: str) -> str:
