@@ -66,7 +66,7 @@ class PhraseMatcher:
     """
 
     phrases: tuple[str, ...]
-    _by_word: dict[str, tuple[str, ...]] = field(init=False, repr=False)
+    _by_word: dict[str, _Bucket] = field(init=False, repr=False)
     _unworded: tuple[str, ...] = field(init=False, repr=False)
     _literals: tuple[str, ...] | None = field(init=False, repr=False)
 
@@ -80,8 +80,7 @@ class PhraseMatcher:
                 by_word.setdefault(word.group(), []).append(phrase)
             else:  # starts with punctuation ("#hashtag", ".net"): searched for on its own
                 unworded.append(phrase)
-        # longest first: the first candidate that fits at a position is the match there
-        self._by_word = {w: tuple(sorted(ps, key=len, reverse=True)) for w, ps in by_word.items()}
+        self._by_word = {word: _Bucket.of(word, phrases) for word, phrases in by_word.items()}
         self._unworded = tuple(unworded)
         # a few phrases are cheaper to rule out with substring searches (C, memchr) than by splitting
         # the text into words; most texts contain none of them. Only a text with a substring hit is read.
@@ -94,17 +93,29 @@ class PhraseMatcher:
             return Counter()
         words = _words(norm)
         found: list[tuple[int, str]] = []  # (start, the longest phrase that fits there)
+        alone: list[tuple[str, tuple[int, ...]]] = []  # a word that is only a phrase of its own, where
+        spans = False  # whether a match runs past its first word (and may cover a later one)
         for word in self._by_word.keys() & words.keys():
-            candidates = self._by_word[word]
+            bucket = self._by_word[word]
+            if not bucket.key_lengths:  # fits wherever the text has the word, unless "'t" follows
+                alone.append((word, words[word]))
+                continue
             for start in words[word]:
-                for phrase in candidates:
-                    if norm.startswith(phrase, start) and _ends_word(norm, start + len(phrase)):
-                        found.append((start, phrase))
-                        break
+                phrase = bucket.longest_at(norm, start)
+                if phrase:
+                    found.append((start, phrase))
+                    spans = spans or phrase != word
+        if "'t" in norm:  # rare: "isn't", "won't" (a word's own bucket checks it for the others)
+            alone = [(w, tuple(s for s in starts if _ends_word(norm, s + len(w)))) for w, starts in alone]
+        if not spans and not self._unworded:  # one word each: no two matches overlap, nothing to sweep
+            counts = Counter(phrase for _, phrase in found)
+            counts.update({word: len(starts) for word, starts in alone if starts})
+            return counts
+        found.extend((start, word) for word, starts in alone for start in starts)
         if self._unworded:
             found = _longest_per_start(found + self._unworded_matches(norm))
         found.sort()
-        counts: Counter[str] = Counter()
+        counts = Counter()
         end = 0
         for start, phrase in found:  # leftmost first, and none overlapping one already taken
             if start >= end:
@@ -124,6 +135,45 @@ class PhraseMatcher:
 
 
 _WORD = re.compile(r"\w+")
+
+
+_AFTER = 4  # characters after a phrase's first word that pick its candidates: a separator and 3 letters
+
+
+@dataclass(frozen=True)
+class _Bucket:
+    """The phrases that start with one word, keyed by the few characters that follow it.
+
+    A common first word ("home", "food", "independent") starts dozens of phrases; the text's next
+    characters leave only the few that can fit, so a position costs a slice and a dict look-up.
+    """
+
+    word: str
+    alone: bool  # the word is a phrase of its own
+    after: dict[str, tuple[str, ...]]  # the characters after the word → phrases, longest first
+    key_lengths: tuple[int, ...]  # the lengths of those keys, longest first (shorter: "c" + "++")
+
+    @classmethod
+    def of(cls, word: str, phrases: list[str]) -> _Bucket:
+        after: dict[str, list[str]] = {}
+        for phrase in phrases:
+            if phrase != word:
+                after.setdefault(phrase[len(word) : len(word) + _AFTER], []).append(phrase)
+        return cls(word, word in phrases, {k: tuple(sorted(v, key=len, reverse=True)) for k, v in after.items()},
+                   tuple(sorted({len(k) for k in after}, reverse=True)))
+
+    def longest_at(self, norm: str, start: int) -> str:
+        """The longest phrase that fits at ``start`` (where the text has this word), or ``""``.
+
+        A phrase with a key of full length is longer than one with a shorter key: trying the key lengths
+        longest first, and each key's phrases longest first, the first that fits is the longest.
+        """
+        rest = start + len(self.word)
+        for length in self.key_lengths:
+            for phrase in self.after.get(norm[rest : rest + length], ()):
+                if norm.startswith(phrase, start) and _ends_word(norm, start + len(phrase)):
+                    return phrase
+        return self.word if self.alone and _ends_word(norm, rest) else ""
 
 
 def _is_word_char(char: str) -> bool:
