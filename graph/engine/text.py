@@ -1,7 +1,8 @@
-"""Phrase matching over a seller's text: one compiled alternation per phrase set, word-bounded.
+"""Phrase matching over a seller's text: thousands of phrases per set, word-bounded, one pass per text.
 
-Matching thousands of cue phrases one regex at a time is slow; a single alternation scanned once per
-text zone is linear in the text and fast enough to run on every request.
+Matching thousands of cue phrases one regex at a time is slow, and compiling them into one alternation
+cost every process ~0.5 s at start-up; a phrase set is indexed by first word instead, and a text's words
+(split once per text) pick the few phrases worth checking.
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ class PhraseMatcher:
                 by_word.setdefault(word.group(), []).append(phrase)
             else:  # starts with punctuation ("#hashtag", ".net"): searched for on its own
                 unworded.append(phrase)
-        self._by_word = {word: _Bucket.of(word, phrases) for word, phrases in by_word.items()}
+        # most first words start only themselves: one shared bucket (count() never asks it for a phrase)
+        self._by_word = {word: _ALONE if phrases == [word] else _Bucket.of(word, phrases)
+                         for word, phrases in by_word.items()}
         self._unworded = tuple(unworded)
         # a few phrases are cheaper to rule out with substring searches (C, memchr) than by splitting
         # the text into words; most texts contain none of them. Only a text with a substring hit is read.
@@ -174,6 +177,9 @@ class _Bucket:
                 if norm.startswith(phrase, start) and _ends_word(norm, start + len(phrase)):
                     return phrase
         return self.word if self.alone and _ends_word(norm, rest) else ""
+
+
+_ALONE = _Bucket("", alone=True, after={}, key_lengths=())
 
 
 def _is_word_char(char: str) -> bool:
