@@ -203,9 +203,9 @@ def _longest_per_start(found: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return list(best.items())
 
 
-# a page zone's words are asked for by every matcher (~18) in a run: split once. Bounded, since its keys
-# hold whole texts.
-@lru_cache(maxsize=256)
+# a page zone's words are asked for by every matcher (~18) in a run: split once. Bounded like the zones'
+# normalized texts (a run reads ~3 texts a page), since its keys hold whole texts.
+@lru_cache(maxsize=64)
 def _words(norm: str) -> dict[str, tuple[int, ...]]:
     """Each word of a normalized text (a maximal run of ``\\w``) → where it starts."""
     starts: dict[str, list[int]] = {}
