@@ -1,7 +1,8 @@
-"""Phrase matching over a seller's text: one compiled alternation per phrase set, word-bounded.
+"""Phrase matching over a seller's text: thousands of phrases per set, word-bounded, one pass per text.
 
-Matching thousands of cue phrases one regex at a time is slow; a single alternation scanned once per
-text zone is linear in the text and fast enough to run on every request.
+Matching thousands of cue phrases one regex at a time is slow, and compiling them into one alternation
+cost every process ~0.5 s at start-up; a phrase set is indexed by first word instead, and a text's words
+(split once per text) pick the few phrases worth checking.
 """
 
 from __future__ import annotations
@@ -53,21 +54,39 @@ class Zone:
 
 @dataclass
 class PhraseMatcher:
-    """Finds which of many phrases occur in texts, as whole words, in one pass per text."""
+    """Finds which of many phrases occur in texts, as whole words, in one pass per text.
+
+    A match is a phrase not preceded or followed by a word character (Unicode-aware ``\\w``: "pos" is not
+    found in "posé"), nor followed by "'t" ("isn" is not found in "isn't"); matches are taken as a
+    regex ``findall`` over a longest-first alternation would take them: leftmost, non-overlapping, the
+    longest phrase at a position.
+
+    Phrases are indexed by their first word rather than compiled into one regex: compiling a trie of
+    thousands of phrases cost ~0.5 s at every start-up, and a text's words (split once per text, shared
+    by every matcher) find the few phrases worth checking with a set intersection and ``startswith``.
+    """
 
     phrases: tuple[str, ...]
-    _regex: re.Pattern[str] = field(init=False, repr=False)
+    _by_word: dict[str, _Bucket] = field(init=False, repr=False)
+    _unworded: tuple[str, ...] = field(init=False, repr=False)
     _literals: tuple[str, ...] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         unique = {normalize(p) for p in self.phrases if p.strip()}
-        body = _trie_pattern(unique) if unique else r"(?!x)x"
-        # \w is Unicode-aware: a phrase never matches inside a word, accented ones included ("pos" in "posé")
-        # ... nor the first part of a contraction ("ISN" in "isn't", "WON" in "won't")
-        self._regex = re.compile(rf"(?<!\w)(?:{body})(?!\w)(?!'t\b)")
-        assert self._regex.groups == 0, "count() relies on findall returning whole matches"
-        # a few phrases are cheaper to rule out with substring searches (C, memchr) than with a regex
-        # scan; most texts contain none of them. Only a text with a substring hit is scanned.
+        by_word: dict[str, list[str]] = {}
+        unworded: list[str] = []
+        for phrase in unique:
+            word = _WORD.match(phrase)
+            if word:
+                by_word.setdefault(word.group(), []).append(phrase)
+            else:  # starts with punctuation ("#hashtag", ".net"): searched for on its own
+                unworded.append(phrase)
+        # most first words start only themselves: one shared bucket (count() never asks it for a phrase)
+        self._by_word = {word: _ALONE if phrases == [word] else _Bucket.of(word, phrases)
+                         for word, phrases in by_word.items()}
+        self._unworded = tuple(unworded)
+        # a few phrases are cheaper to rule out with substring searches (C, memchr) than by splitting
+        # the text into words; most texts contain none of them. Only a text with a substring hit is read.
         self._literals = tuple(unique) if len(unique) <= SMALL_SET else None
 
     def count(self, text: str) -> Counter[str]:
@@ -75,36 +94,124 @@ class PhraseMatcher:
         # map over a bound C method: no Python frame per phrase (this runs for every zone and matcher)
         if self._literals is not None and not any(map(norm.__contains__, self._literals)):
             return Counter()
-        return Counter(self._regex.findall(norm))  # no capturing group: findall yields whole matches
+        words = _words(norm)
+        found: list[tuple[int, str]] = []  # (start, the longest phrase that fits there)
+        alone: list[tuple[str, tuple[int, ...]]] = []  # a word that is only a phrase of its own, where
+        spans = False  # whether a match runs past its first word (and may cover a later one)
+        for word in self._by_word.keys() & words.keys():
+            bucket = self._by_word[word]
+            if not bucket.key_lengths:  # fits wherever the text has the word, unless "'t" follows
+                alone.append((word, words[word]))
+                continue
+            for start in words[word]:
+                phrase = bucket.longest_at(norm, start)
+                if phrase:
+                    found.append((start, phrase))
+                    spans = spans or phrase != word
+        if "'t" in norm:  # rare: "isn't", "won't" (a word's own bucket checks it for the others)
+            alone = [(w, tuple(s for s in starts if _ends_word(norm, s + len(w)))) for w, starts in alone]
+        if not spans and not self._unworded:  # one word each: no two matches overlap, nothing to sweep
+            counts = Counter(phrase for _, phrase in found)
+            counts.update({word: len(starts) for word, starts in alone if starts})
+            return counts
+        found.extend((start, word) for word, starts in alone for start in starts)
+        if self._unworded:
+            found = _longest_per_start(found + self._unworded_matches(norm))
+        found.sort()
+        counts = Counter()
+        end = 0
+        for start, phrase in found:  # leftmost first, and none overlapping one already taken
+            if start >= end:
+                counts[phrase] += 1
+                end = start + len(phrase)
+        return counts
+
+    def _unworded_matches(self, norm: str) -> list[tuple[int, str]]:
+        found = []
+        for phrase in self._unworded:
+            start = norm.find(phrase)
+            while start != -1:
+                if (start == 0 or not _is_word_char(norm[start - 1])) and _ends_word(norm, start + len(phrase)):
+                    found.append((start, phrase))
+                start = norm.find(phrase, start + 1)
+        return found
 
 
+_WORD = re.compile(r"\w+")
 
-def _trie_pattern(phrases: set[str]) -> str:
-    """One regex for many literal phrases, shaped as a trie.
 
-    A flat alternation of thousands of phrases makes the regex engine try every phrase at every
-    position; a trie tries only the phrases that share the text's next characters. Longer phrases are
-    preferred (greedy), and the caller's word-boundary check backtracks to a shorter one when needed —
-    the same matches as a longest-first alternation.
+_AFTER = 4  # characters after a phrase's first word that pick its candidates: a separator and 3 letters
+
+
+@dataclass(frozen=True)
+class _Bucket:
+    """The phrases that start with one word, keyed by the few characters that follow it.
+
+    A common first word ("home", "food", "independent") starts dozens of phrases; the text's next
+    characters leave only the few that can fit, so a position costs a slice and a dict look-up.
     """
-    trie: dict[str, dict] = {}
-    for phrase in phrases:
-        node = trie
-        for char in phrase:
-            node = node.setdefault(char, {})
-        node[""] = {}
 
-    def render(node: dict[str, dict]) -> str:
-        ends = "" in node
-        branches = [re.escape(char) + render(child) for char, child in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        inner = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if ends:
-            return f"(?:{inner})?"
-        return inner
+    word: str
+    alone: bool  # the word is a phrase of its own
+    after: dict[str, tuple[str, ...]]  # the characters after the word → phrases, longest first
+    key_lengths: tuple[int, ...]  # the lengths of those keys, longest first (shorter: "c" + "++")
 
-    return render(trie)
+    @classmethod
+    def of(cls, word: str, phrases: list[str]) -> _Bucket:
+        after: dict[str, list[str]] = {}
+        for phrase in phrases:
+            if phrase != word:
+                after.setdefault(phrase[len(word) : len(word) + _AFTER], []).append(phrase)
+        return cls(word, word in phrases, {k: tuple(sorted(v, key=len, reverse=True)) for k, v in after.items()},
+                   tuple(sorted({len(k) for k in after}, reverse=True)))
+
+    def longest_at(self, norm: str, start: int) -> str:
+        """The longest phrase that fits at ``start`` (where the text has this word), or ``""``.
+
+        A phrase with a key of full length is longer than one with a shorter key: trying the key lengths
+        longest first, and each key's phrases longest first, the first that fits is the longest.
+        """
+        rest = start + len(self.word)
+        for length in self.key_lengths:
+            for phrase in self.after.get(norm[rest : rest + length], ()):
+                if norm.startswith(phrase, start) and _ends_word(norm, start + len(phrase)):
+                    return phrase
+        return self.word if self.alone and _ends_word(norm, rest) else ""
+
+
+_ALONE = _Bucket("", alone=True, after={}, key_lengths=())
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"  # what the regex engine's Unicode \w is
+
+
+def _ends_word(norm: str, end: int) -> bool:
+    """Whether a phrase ending at ``end`` ends a word: no word character after it, nor "'t" ("isn't")."""
+    if end == len(norm):
+        return True
+    if _is_word_char(norm[end]):
+        return False
+    return not (norm.startswith("'t", end) and (end + 2 == len(norm) or not _is_word_char(norm[end + 2])))
+
+
+def _longest_per_start(found: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    best: dict[int, str] = {}
+    for start, phrase in found:
+        if len(phrase) > len(best.get(start, "")):
+            best[start] = phrase
+    return list(best.items())
+
+
+# a page zone's words are asked for by every matcher (~18) in a run: split once. Bounded like the zones'
+# normalized texts (a run reads ~3 texts a page), since its keys hold whole texts.
+@lru_cache(maxsize=64)
+def _words(norm: str) -> dict[str, tuple[int, ...]]:
+    """Each word of a normalized text (a maximal run of ``\\w``) → where it starts."""
+    starts: dict[str, list[int]] = {}
+    for m in _WORD.finditer(norm):
+        starts.setdefault(m.group(), []).append(m.start())
+    return {w: tuple(s) for w, s in starts.items()}
 
 
 def _unify(text: str) -> str:
