@@ -217,13 +217,17 @@ async def run_events(
     after: Annotated[int, Depends(resume_point)],
     runs: RunsDep,
 ) -> AsyncIterator[ServerSentEvent]:
-    first = True
+    first, ended = True, False
     async for event in runs.follow(record["run_id"], after):
         payload = orjson.dumps(wire_data(event, record.get("request_id"))).decode()
         # retry: a browser that lost the stream comes back after 1 s instead of its default 3-5 s
         yield ServerSentEvent(event=event["event"], id=str(event["id"]), raw_data=payload,
                               retry=1000 if first else None)
-        first = False
+        first, ended = False, event["event"] == "done"
+    if not ended:
+        # the client resumed after an id past the run's last event while it was running: nothing was left to
+        # send, yet every stream ends with `done` (its id is the client's own, so a reconnect gets 204)
+        yield ServerSentEvent(event="done", id=str(after), raw_data="{}")
 
 
 # added rather than decorated: only add_api_route takes the route class
@@ -239,7 +243,8 @@ runs_router.add_api_route(
         "for this run: replayed from after `Last-Event-ID` (header, sent by `EventSource` when it reconnects) "
         "or `?last_event_id=`, else from the start, then followed live until `done`. Any number of clients may "
         "follow one run, on any replica sharing the run cache. Resuming after the last event of a finished run "
-        "answers `204` (which tells `EventSource` to stop). Authenticate with the API key header, or with "
+        "answers `204` (which tells `EventSource` to stop); resuming past the end of a running run sends `done` "
+        "when it ends. Authenticate with the API key header, or with "
         "the `token` from the run's `links.events` (for `EventSource`, which cannot send headers)."
     ),
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
