@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graph.engine.analysis import analyze_seller
-from graph.engine.icp import resolve_icp
-from graph.engine.select import select_section
 from graph.knowledge import KnowledgeBase
+from tests.support.routing import chosen_keys, routed
 from tests.support.seller_pages import seller_site
 from tools.site import SiteSnapshot
 
@@ -130,15 +128,10 @@ def test_every_category_of_the_pack_has_a_page_here() -> None:
 
 @pytest.mark.parametrize("category_id", sorted(PAGES))
 def test_a_goods_seller_routes_to_its_category_and_qualifies_its_buyers(kb: KnowledgeBase, category_id: str) -> None:
-    title, body = PAGES[category_id]
     category = kb.categories[category_id]
-    analysis = analyze_seller(_site(title, body), kb)
-    assert analysis.company.category_id == category_id
-    assert analysis.company.seller_kind == category.kind
-    _, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
+    analysis, targeting = routed(_site(*PAGES[category_id]), kb, category_id)
     assert targeting.verticals and targeting.verticals[0].id not in category.own_verticals
-    chosen = {dp.key for section in ("firmographic", "technographic", "personalization")
-              for dp in select_section(section, kb, analysis.company, targeting, [], None, 10)}
+    chosen = chosen_keys(kb, analysis, targeting)
     own = chosen & set(category.data_points)
     assert len(own) >= 3, (category_id, sorted(chosen))
 
@@ -182,9 +175,7 @@ SOFTWARE_FOR_THESE_SELLERS = {
 
 @pytest.mark.parametrize("category_id", sorted(SOFTWARE_FOR_THESE_SELLERS))
 def test_software_for_these_sellers_is_not_read_as_one_of_them(kb: KnowledgeBase, category_id: str) -> None:
-    analysis = analyze_seller(_site(*SOFTWARE_FOR_THESE_SELLERS[category_id]), kb)
-    assert analysis.company.category_id == category_id
-    assert analysis.company.seller_kind == "software"
+    routed(_site(*SOFTWARE_FOR_THESE_SELLERS[category_id]), kb, category_id, kind="software")
 
 
 NEVER_FOR = {
@@ -199,8 +190,5 @@ NEVER_FOR = {
 
 @pytest.mark.parametrize("category_id", sorted(NEVER_FOR))
 def test_the_buyer_markets_own_business_is_left_out(kb: KnowledgeBase, category_id: str) -> None:
-    analysis = analyze_seller(_site(*PAGES[category_id]), kb)
-    _, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
-    chosen = {dp.key for section in ("firmographic", "technographic", "personalization")
-              for dp in select_section(section, kb, analysis.company, targeting, [], None, 10)}
-    assert not chosen & NEVER_FOR[category_id]
+    analysis, targeting = routed(_site(*PAGES[category_id]), kb)
+    assert not chosen_keys(kb, analysis, targeting) & NEVER_FOR[category_id]

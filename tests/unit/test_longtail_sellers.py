@@ -10,16 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graph.engine.analysis import analyze_seller
-from graph.engine.icp import resolve_icp
-from graph.engine.select import select_section
 from graph.knowledge import KnowledgeBase
 from tests.support.claims import claimed
+from tests.support.routing import SECTIONS, chosen_sections, routed
 from tests.support.seller_pages import seller_site
 from tools.site import SiteSnapshot
 
 PACK = Path(__file__).resolve().parents[2] / "graph" / "knowledge" / "data" / "packs" / "longtail_sellers.yaml"
-SECTIONS = ("firmographic", "technographic", "personalization")
 
 PAGES = {
     "hard_money_real_estate_lending": ("Funding that moves at the speed of your deals", (
@@ -126,16 +123,12 @@ def test_every_category_of_the_pack_has_a_page_here() -> None:
 
 @pytest.mark.parametrize("category_id", sorted(PAGES))
 def test_a_long_tail_seller_routes_to_its_category_and_targets_its_buyers(kb: KnowledgeBase, category_id: str) -> None:
-    title, body = PAGES[category_id]
     category = kb.categories[category_id]
-    analysis = analyze_seller(_site(title, body), kb)
-    assert analysis.company.category_id == category_id
-    assert analysis.company.seller_kind == category.kind
-    _, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
+    analysis, targeting = routed(_site(*PAGES[category_id]), kb, category_id)
     targeted = [v.id for v in targeting.verticals]
     assert targeted and not set(targeted) & set(category.own_verticals), (category_id, targeted)
     assert targeted[0] in category.typical_verticals, (category_id, targeted)
-    chosen = {section: select_section(section, kb, analysis.company, targeting, [], None, 10) for section in SECTIONS}
+    chosen = chosen_sections(kb, analysis, targeting)
     stray = [f"{s}:{dp.key}" for s, dps in chosen.items() for dp in dps
              if dp.priority == "must" and not claimed(dp.key, kb, targeting)]
     assert not stray, (category_id, stray)
@@ -234,12 +227,8 @@ PLAIN_PAGES = {
 
 @pytest.mark.parametrize("category_id", sorted(PLAIN_PAGES))
 def test_a_plainly_worded_page_routes_to_its_category_and_its_buyers(kb: KnowledgeBase, category_id: str) -> None:
-    analysis = analyze_seller(_site(*PLAIN_PAGES[category_id]), kb)
-    category = kb.categories[category_id]
-    assert analysis.company.category_id == category_id
-    assert analysis.company.seller_kind == category.kind
-    _, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
-    assert targeting.verticals and targeting.verticals[0].id not in category.own_verticals
+    _, targeting = routed(_site(*PLAIN_PAGES[category_id]), kb, category_id)
+    assert targeting.verticals and targeting.verticals[0].id not in kb.categories[category_id].own_verticals
 
 
 SOFTWARE_FOR_THESE_SELLERS = {
@@ -255,6 +244,4 @@ SOFTWARE_FOR_THESE_SELLERS = {
 
 @pytest.mark.parametrize("category_id", sorted(SOFTWARE_FOR_THESE_SELLERS))
 def test_software_for_these_sellers_is_not_read_as_one_of_them(kb: KnowledgeBase, category_id: str) -> None:
-    analysis = analyze_seller(_site(*SOFTWARE_FOR_THESE_SELLERS[category_id]), kb)
-    assert analysis.company.category_id == category_id
-    assert analysis.company.seller_kind == "software"
+    routed(_site(*SOFTWARE_FOR_THESE_SELLERS[category_id]), kb, category_id, kind="software")

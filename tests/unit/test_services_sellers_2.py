@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graph.engine.analysis import analyze_seller
-from graph.engine.icp import resolve_icp
-from graph.engine.select import select_section
 from graph.knowledge import KnowledgeBase
+from tests.support.routing import chosen_keys, routed
 from tests.support.seller_pages import seller_site
 from tools.site import SiteSnapshot
 
@@ -142,15 +140,10 @@ def test_every_category_of_the_pack_has_a_page_here() -> None:
 @pytest.mark.parametrize("category_id", sorted(PAGES))
 def test_a_services_seller_routes_to_its_category_and_qualifies_buyers_its_own_way(
         kb: KnowledgeBase, category_id: str) -> None:
-    title, body = PAGES[category_id]
     category = kb.categories[category_id]
-    analysis = analyze_seller(_site(title, body), kb)
-    assert analysis.company.category_id == category_id
-    assert analysis.company.seller_kind == category.kind
-    _, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
+    analysis, targeting = routed(_site(*PAGES[category_id]), kb, category_id)
     assert targeting.verticals and targeting.verticals[0].id not in category.own_verticals
-    chosen = {dp.key for section in ("firmographic", "technographic", "personalization")
-              for dp in select_section(section, kb, analysis.company, targeting, [], None, 10)}
+    chosen = chosen_keys(kb, analysis, targeting)
     # the category's own qualifying data: its own data points and those it reuses from other packs
     own = {key for key in chosen
            if key in category.data_points or category_id in kb.data_points[key].applies_to.categories}

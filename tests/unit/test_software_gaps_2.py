@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graph.engine.analysis import analyze_seller
-from graph.engine.icp import resolve_icp
-from graph.engine.select import select_section
 from graph.knowledge import KnowledgeBase
+from tests.support.routing import chosen_keys, routed
 from tests.support.seller_pages import seller_site
 from tools.site import SiteSnapshot
 
@@ -98,18 +96,14 @@ def _site(title: str, body: str) -> SiteSnapshot:
 
 @pytest.mark.parametrize("category_id", sorted(PAGES))
 def test_a_vendor_page_routes_to_its_category_and_gets_its_data_points(kb: KnowledgeBase, category_id: str) -> None:
-    title, body = PAGES[category_id]
     category = kb.categories[category_id]
-    analysis = analyze_seller(_site(title, body), kb)
-    assert analysis.company.category_id == category_id
-    _, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
+    analysis, targeting = routed(_site(*PAGES[category_id]), kb, category_id)
     assert targeting.verticals
     if category.horizontal:
         assert targeting.horizontal
     else:
         assert targeting.verticals[0].id in category.typical_verticals
-    chosen = {dp.key for section in ("firmographic", "technographic", "personalization")
-              for dp in select_section(section, kb, analysis.company, targeting, [], None, 10)}
+    chosen = chosen_keys(kb, analysis, targeting)
     claimed = chosen & set(category.data_points)
     assert len(claimed) >= 4, (category_id, sorted(chosen))
 
