@@ -195,14 +195,16 @@ def _build_section_index(kb: KnowledgeBase, section: str) -> _SectionIndex:
     by_vertical = {v.id: {k for k in v.data_points if k in keys} for v in kb.verticals.values()}
     by_category = {c.id: {k for k in c.data_points if k in keys} for c in kb.categories.values()}
     by_motion: dict[str, set[str]] = {}
+    of_kind: dict[str, list[str]] = {}
+    for category in kb.categories.values():
+        of_kind.setdefault(category.kind, []).append(category.id)
     for spec in specs:
         for vid in spec.applies_to.verticals:
             by_vertical.setdefault(vid, set()).add(spec.key)
         for cid in spec.applies_to.categories:
             by_category.setdefault(cid, set()).add(spec.key)
-        for category in kb.categories.values():  # a seller kind's data point: every category of the kind
-            if category.kind in spec.applies_to.kinds:
-                by_category.setdefault(category.id, set()).add(spec.key)
+        for cid in (cid for kind in spec.applies_to.kinds for cid in of_kind.get(kind, ())):
+            by_category.setdefault(cid, set()).add(spec.key)  # a seller kind's data point: every category of it
         for motion in spec.applies_to.motions:
             by_motion.setdefault(motion, set()).add(spec.key)
     generic = {s.key for s in specs if s.applies_to.any}
