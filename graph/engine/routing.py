@@ -19,7 +19,7 @@ from graph.engine.text import Zone, normalize
 from graph.knowledge import KnowledgeBase
 from graph.state import MarketSignals, Scored
 from tools.extract import TITLE_SEPARATOR, registrable_name, site_of
-from tools.site import SiteSnapshot
+from tools.site import Page, SiteSnapshot
 
 __all__ = ["WEAK_CUES", "cued", "cued_only", "not_own_industry", "own_industry", "own_product",
            "own_trade", "semantic_closeness", "software_first", "with_own_product", "with_semantic"]
@@ -136,18 +136,26 @@ def own_product(site: SiteSnapshot, kb: KnowledgeBase) -> tuple[str, frozenset[s
     ("The Pro and Business Trial – Fieldwire Help Center"), or the registrable domain name; a title that
     merely mentions a product ("QuickBooks alternatives") is not the seller."""
     known = kb.derived("routing.known_products", lambda: _known_products(kb))
-    candidates = [registrable_name(site.domain)] if _own_host(site.domain) else []
-    for page in site.pages[:3]:
-        segments = TITLE_SEPARATOR.split(page.title) if page.title else []
-        candidates += [page.site_name, *(segments[-1:] if len(segments) > 1 else [])]
-    for candidate in candidates:
-        match = _SITE_PART.match(candidate.strip()) if candidate else None
-        name = normalize(match.group("brand")) if match else ""
+    domain = [registrable_name(site.domain)] if _own_host(site.domain) else []
+    for brand in [*_brands(domain), *(b for page in site.pages[:3] for b in _brands(_names_of(page)))]:
+        name = normalize(brand)
         for key in (name, name.replace(" ", "")):
             if key in known:
                 cats, verts = known[key]
-                return match.group("brand") if match else key, cats, verts
+                return brand, cats, verts
     return None
+
+
+def _names_of(page: Page) -> list[str]:
+    """Where a page names its own site: og:site_name and the last segment of a title that has several."""
+    segments = TITLE_SEPARATOR.split(page.title) if page.title else []
+    return [page.site_name, *(segments[-1:] if len(segments) > 1 else [])]
+
+
+def _brands(names: list[str]) -> list[str]:
+    """The brand part of each name ("Fieldwire" of "Fieldwire Help Center"), for the names that have one."""
+    matches = (_SITE_PART.match(name.strip()) if name else None for name in names)
+    return [m.group("brand") for m in matches if m and m.group("brand").strip()]
 
 
 def with_own_product(categories: list[Scored], verticals: list[Scored], product: tuple[str, frozenset[str],
@@ -194,9 +202,10 @@ def software_first(categories: list[Scored], zones: Sequence[Zone], kb: Knowledg
         return categories
     opening = " ".join(z.text if z.name != "body" else z.text[:SOFTWARE_OPENING]
                        for z in zones if z.name in {"title", "headings", "body"})
-    nouns = {m.group(0).lower() for m in _SOFTWARE_NOUNS.finditer(opening)}
+    found = list(_SOFTWARE_NOUNS.finditer(opening))
+    nouns = {m.group(0).lower() for m in found}
     # "ERP for pallet companies", "software for ...": what it is and for whom, in one phrase, says it twice
-    said_for = any(opening[m.end():m.end() + 5].lower() == " for " for m in _SOFTWARE_NOUNS.finditer(opening))
+    said_for = any(opening[m.end():m.end() + 5].lower() == " for " for m in found)
     if len(nouns) + said_for < SOFTWARE_WORDS:
         return categories
     if software >= WEAK_CUES:  # a software category of its own: the trade words are its buyers'
@@ -215,14 +224,10 @@ def own_trade(site: SiteSnapshot, kb: KnowledgeBase) -> frozenset[str]:
     """The verticals a seller's own name or title offer says it belongs to (see _TRADES)."""
     own: set[str] = set()
     for page in site.pages[:3]:
-        segments = [s.strip() for s in TITLE_SEPARATOR.split(page.title)] if page.title else []
-        brands = [page.site_name, *(segments[-1:] if len(segments) > 1 else [])]
-        for brand in brands:
-            match = _SITE_PART.match(brand.strip()) if brand else None
-            words = match.group("brand").split() if match else []
+        for words in (brand.split() for brand in _brands(_names_of(page))):
             if len(words) > 1 and words[-1].lower() in _TRADES:
                 own.add(_TRADES[words[-1].lower()])
-        offer = _TRADE_OFFER.search(segments[0]) if segments else None
+        offer = _TRADE_OFFER.search(TITLE_SEPARATOR.split(page.title)[0].strip()) if page.title else None
         if offer:
             own.add(_TRADES[offer.group(1).lower()])
     return frozenset(v for v in own if v in kb.verticals)
