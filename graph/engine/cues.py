@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from graph.engine.text import PhraseMatcher, Zone, matcher_for, normalize
+from graph.engine.text import PhraseMatcher, Zone, matcher_for, normalize, without_plural_ending
 from graph.knowledge.models import Cue, ProductCategory, Vertical
 from graph.state import Scored
 
@@ -44,15 +44,8 @@ def singular_of(cue: Cue) -> str | None:
         return None
     if not last.isalpha() or len(last) < 3 or _INVARIANT.search(last):
         return None
-    if last.endswith("ies") and len(last) > 4:
-        other = last[:-3] + "y"
-    elif re.search(r"(?:ch|sh|x|z|ss)es$", last):
-        other = last[:-2]
-    elif last.endswith("s"):
-        other = last[:-1]
-    else:
-        return None
-    return " ".join([*words[:-1], other])
+    other = without_plural_ending(last)
+    return " ".join([*words[:-1], other]) if other is not None else None
 
 
 def score_cues(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 __all__ = ["PhraseMatcher", "Zone", "contains_words", "names_term", "normalize", "snippet_around",
-           "without_contrasts", "without_own_billing"]
+           "without_contrasts", "without_own_billing", "without_plural_ending"]
 
 _WS = re.compile(r"\s+")
 SMALL_SET = 16  # phrase sets up to this size are prefiltered with substring searches
@@ -21,6 +21,19 @@ SMALL_SET = 16  # phrase sets up to this size are prefiltered with substring sea
 
 SHORT_TEXT = 512  # characters: phrases and data point texts; longer ones are page zones
 
+
+_ES_PLURAL = re.compile(r"(?:ch|sh|x|z|ss)es$")
+
+
+def without_plural_ending(word: str) -> str | None:
+    """A lower-case plural in the singular, by its ending ("companies" -> "company", "churches" -> "church",
+    "marinas" -> "marina"); ``None`` for a word without one. Whether a word is a plural at all ("news",
+    "logistics", "clinics") is the caller's to decide."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if _ES_PLURAL.search(word):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") else None
 
 def normalize(text: str) -> str:
     """Lower-case, unify quotes/dashes, collapse white space (keeps punctuation for word bounds).

@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from graph.engine.icp import SEGMENT_LABELS
+from graph.engine.text import without_plural_ending
 from graph.knowledge import KnowledgeBase
 from graph.schemas import Company
 from graph.state import MarketSignals
@@ -138,15 +139,10 @@ def _attributive(value: str) -> str:
     last word modifies as it is ("Consumer goods", "SaaS", "HVAC") is unchanged."""
     head, sep, last = value.rpartition(" ")
     word = last.lower()
-    if not last.islower() or word in _PLURAL_MODIFIERS or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+    if not last.islower() or word in _PLURAL_MODIFIERS or word.endswith(("ss", "us", "is")):
         return value
-    if word.endswith("ies") and len(word) > 4:
-        single = last[:-3] + "y"
-    elif re.search(r"(?:ch|sh|x|z|ss)es$", word):
-        single = last[:-2]
-    else:
-        single = last[:-1]
-    return head + sep + single
+    single = without_plural_ending(word)
+    return head + sep + single if single is not None else value
 
 
 def _with_article(before: str, value: str, after: str) -> str:
