@@ -56,6 +56,9 @@ MIN_SCORE = 0.12
 FILL_TO = {"firmographic": 7, "technographic": 5, "personalization": 7}
 OTHER_MARKET_SCALE = 0.0  # a category's claim on a data point written only for markets the seller does not target
 OTHER_KIND_STACK = 0.5
+# a buyer market the page names this strongly is the seller's market even beside a horizontal category (a CRM
+# "for moving companies"): what a vertical category writes for other trades is not about its leads
+STRONG_BUYER = 0.8
 
 
 @dataclass
@@ -105,8 +108,10 @@ def _market_relevance(
         if claims and v.score * scale > best:
             best, reason, segment = v.score * scale, vertical.name, vertical.name
     targeted = {v.id for v in targeting.verticals}
-    # written only for markets the seller does not target (a horizontal seller's market is every industry)
-    elsewhere = bool(markets) and not markets & targeted and not targeting.horizontal
+    # written only for markets the seller does not target (a horizontal seller's market is every industry, unless
+    # the page names one market strongly)
+    strong = bool(targeting.verticals) and targeting.verticals[0].score >= STRONG_BUYER
+    elsewhere = bool(markets) and not markets & targeted and (strong or not targeting.horizontal)
     for c in seller_categories(kb, targeting):
         category = kb.categories[c.id]
         claims = (spec.key in category.data_points or c.id in spec.applies_to.categories
@@ -114,8 +119,11 @@ def _market_relevance(
         # a category that serves the seller's market (fleet telematics: trucking; practice software: dental)
         # claims nothing for its other markets (home services' technicians, a vet PIMS): precision over
         # recall. For a market the category does not anticipate (a pharmacy POS) its claims are the best
-        # guess there is
-        other_market = elsewhere and bool(targeted & set(category.typical_verticals))
+        # guess there is, unless the page names its market strongly: then a vertical category's items for other
+        # trades (field service's HVAC lines on a movers' CRM) are not; a horizontal one's (the books, payroll)
+        # fit any business
+        anticipated = bool(targeted & set(category.typical_verticals))
+        other_market = elsewhere and (anticipated or (strong and not category.horizontal))
         score = c.score * (OTHER_MARKET_SCALE if other_market else 1.0)
         if claims and score > best:
             best, reason = score, category.name
