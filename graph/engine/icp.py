@@ -34,6 +34,7 @@ SEGMENT_SIZE: dict[str, dict[str, int | None]] = {
 }
 SMB_VERTICAL = "small_businesses_smb"
 FALLBACK_SCALE = 0.6
+GUESS_BELOW_NAMED = 0.9
 
 
 _EXCLUSION = re.compile(
@@ -82,31 +83,42 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
     verticals = _sold_to_first(verticals, market, kb) if not icp_driven else verticals
     best = verticals[0].score if verticals else 0.0
     if best < 0.35 and market.categories:
-        # the site names no market strongly: assume the category's typical ones
-        cat = market.categories[0]
-        typical = kb.categories[cat.id].typical_verticals
-        known = {v.id: i for i, v in enumerate(verticals)}
-        # a category built per market (an EHR) on a site that names one of its typical markets (practice
-        # software + "dental"): that market is the buyer, the others are guesses the page rules out
-        named = [vid for vid in typical if vid in known and verticals[known[vid]].score >= MIN_VERTICAL]
-        if named and kb.categories[cat.id].one_market:
-            typical = named[:1]
-        for rank, vid in enumerate(typical[:3]):
-            if vid == SMB_VERTICAL and market.segment in {"mid_market", "enterprise"}:
-                continue  # the site says who it is for, and it is not small businesses
-            if vid not in kb.verticals:
-                continue
-            score = round(cat.score * FALLBACK_SCALE * (1 - 0.15 * rank), 4)
-            if vid in known:  # weakly seen on the site already: the category's prior lifts it, in order
-                current = verticals[known[vid]]
-                if score > current.score:
-                    verticals[known[vid]] = current.model_copy(update={"score": score})
-            else:
-                verticals.append(Scored(id=vid, score=score, evidence=[f"typical market of {cat.id}"]))
-        verticals.sort(key=lambda s: s.score, reverse=True)
+        verticals = _with_typical_markets(verticals, market, kb)
     return market.model_copy(update={"verticals": _relative(verticals, 0.45)[:5],
                                      "categories": _other_readings_out(_relative(market.categories, 0.6)[:3]),
                                      "icp_driven": icp_driven})
+
+
+def _with_typical_markets(verticals: list[Scored], market: MarketSignals, kb: KnowledgeBase) -> list[Scored]:
+    """The site names no market strongly: assume the leading category's typical ones. A typical market the page
+    names is lifted by the category's prior; the others are guesses, and come after the markets the page names."""
+    cat = market.categories[0]
+    typical = kb.categories[cat.id].typical_verticals
+    known = {v.id: i for i, v in enumerate(verticals)}
+    # a category built per market (an EHR) on a site that names one of its typical markets (practice
+    # software + "dental"): that market is the buyer, the others are guesses the page rules out
+    named = [vid for vid in typical if vid in known and verticals[known[vid]].score >= MIN_VERTICAL]
+    if named and kb.categories[cat.id].one_market:
+        typical = named[:1]
+    verticals = list(verticals)
+    guesses: list[Scored] = []
+    for rank, vid in enumerate(typical[:3]):
+        if vid == SMB_VERTICAL and market.segment in {"mid_market", "enterprise"}:
+            continue  # the site says who it is for, and it is not small businesses
+        if vid not in kb.verticals:
+            continue
+        score = round(cat.score * FALLBACK_SCALE * (1 - 0.15 * rank), 4)
+        if vid in known:  # weakly seen on the site already: the category's prior lifts it, in order
+            current = verticals[known[vid]]
+            if score > current.score:
+                verticals[known[vid]] = current.model_copy(update={"score": score})
+        else:
+            guesses.append(Scored(id=vid, score=score, evidence=[f"typical market of {cat.id}"]))
+    named_best = max((v.score for v in verticals if v.score >= MIN_VERTICAL), default=0.0)
+    if named_best:  # a market the page names, however weakly, leads the category's guesses
+        cap = round(named_best * GUESS_BELOW_NAMED, 4)
+        guesses = [g.model_copy(update={"score": min(g.score, cap)}) for g in guesses]
+    return sorted([*verticals, *guesses], key=lambda s: s.score, reverse=True)
 
 
 NAMED_BUYER = 0.1  # how strongly a page must name a market the leading category sells to

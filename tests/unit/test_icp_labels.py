@@ -63,3 +63,22 @@ def test_a_runner_up_category_read_from_the_leaders_words_only_is_no_second_offe
                            verticals=[Scored(id="liquor_stores", score=0.34, evidence=["liquor store"])])
     ids = [c.id for c in targeting_for(market, kb, None).categories]
     assert ids == ["retail_pos", "customer_support_helpdesk"]
+
+
+def test_a_market_the_page_names_weakly_leads_the_leading_categorys_guessed_markets() -> None:
+    """An answering service whose page names medical practices only in passing: the category's usual markets
+    (law firms, home services) are guesses and come after the market the page does name."""
+    from tests.support.routing import routed
+    from tests.support.seller_pages import seller_site
+
+    site = seller_site(
+        "24/7 answering service",
+        "<p>Never miss a call after hours. Live operators answer your phones, take messages and page whoever is on "
+        "call. Call scripts, message delivery by text and email, and a HIPAA-compliant option for medical "
+        "practices.</p><h2>Medical practices</h2><p>Patients reach a live voice after hours.</p>")
+    analysis, targeting = routed(site, load_knowledge())
+    named = analysis.market.verticals[0]
+    assert named.id == "physician_practices" and named.score < 0.35  # named, weakly: the category's guesses join
+    assert targeting.verticals[0].id == "physician_practices"
+    assert {v.id for v in targeting.verticals[1:]} & set(load_knowledge().categories[
+        analysis.company.category_id or ""].typical_verticals)
