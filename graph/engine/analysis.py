@@ -50,6 +50,7 @@ NOT_CATEGORY_ZONES = {"integrations", "customers"}  # raw cue mass at which a sc
 
 # a weak page's market that both the cue words and the embedding point at is certain enough to write for
 AGREED = 0.3
+CLEAR_LEAD = 0.7  # the runner-up category's closeness, at most, for the closest one to be a clear reading
 
 
 @dataclass
@@ -66,12 +67,19 @@ class SellerAnalysis:
         When the signals are weak, only these may shape the blueprint; the rest are candidates to show,
         not markets whose must-haves to print. So are the ways of selling the guessed markets implied (a
         local business's card payments): only those of the markets kept, the partners the page names and
-        the size segment it states stay."""
+        the size segment it states stay. One reading needs no cue word: when no category is both cued and
+        close, a category the page is far closer to than to any other is what it sells (``_clear_reading``)."""
         verticals, categories = self.closeness
         kept_v = [s.model_copy(update={"score": max(s.score, AGREED)}) for s in self.market.verticals
                   if verticals.get(s.id, 0.0) >= agree and cued(s)]
         kept_c = [s.model_copy(update={"score": max(s.score, AGREED)}) for s in self.market.categories
                   if categories.get(s.id, 0.0) >= agree and cued(s)]
+        if not kept_c and (clear := _clear_reading(categories)):
+            # no cue word, but the page reads as one category far more than any other (a league-management
+            # page without the catalog's words for it): what is sold is that, to its usual buyers
+            kept_c = [Scored(id=clear, score=AGREED, evidence=[f"semantic: {categories[clear]:.2f}"])]
+            # its usual buyers, then, not a market one word and a vague closeness agree on ("players": games)
+            kept_v = [s for s in kept_v if s.id in kb.categories[clear].typical_verticals]
         motions: set[str] = {m for s in kept_c[:2] for m in kb.categories[s.id].motions}
         motions |= {m for s in kept_v[:2] for m in kb.verticals[s.id].motions}
         motions |= {"channel"} & set(self.market.motions)
@@ -79,6 +87,15 @@ class SellerAnalysis:
             motions.add(self.market.segment)
         return self.market.model_copy(update={"verticals": kept_v, "categories": kept_c,
                                               "motions": sorted(motions & set(self.market.motions))})
+
+
+def _clear_reading(closeness: dict[str, float]) -> str | None:
+    """The category the page is closest to when no other comes near (page-relative closeness: 1.0 is the
+    closest; the runner-up at most CLEAR_LEAD)."""
+    ranked = sorted(closeness.items(), key=lambda kv: kv[1], reverse=True)
+    if not ranked or (len(ranked) > 1 and ranked[1][1] > CLEAR_LEAD):
+        return None
+    return ranked[0][0]
 
 
 def site_zones(site: SiteSnapshot) -> list[Zone]:

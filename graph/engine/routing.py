@@ -6,7 +6,9 @@
 * **A known product.** A seller whose own name is a product some category competes with (a help page
   titled "... – Fieldwire Help Center") sells that category to the markets that run it.
 * **Semantic closeness** (graph/engine/semantic.py) joins the cue ranking only where the cue words are
-  weak; a market only the embedding suggests is a candidate to show, never a market to target.
+  weak; a market only the embedding suggests is a candidate to show, never a market to target, save one
+  case: on a page no market's words match, a category it reads as far more than any other
+  (graph/engine/analysis.SellerAnalysis.certain).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import pytest
 
 from graph.engine.analysis import analyze_seller
 from graph.engine.icp import targeting_for
-from graph.engine.routing import own_industry, own_product
+from graph.engine.routing import cued, own_industry, own_product
 from graph.engine.select import rank_candidates
 from graph.engine.text import Zone, without_contrasts, without_own_billing
 from graph.knowledge import KnowledgeBase
@@ -181,3 +181,39 @@ def test_a_seller_that_names_its_own_trade_is_not_its_own_buyer(kb: KnowledgeBas
     assert own_trade(site("Why HVAC contractors overpay for leads", "Icebreaker Agency"), kb) == {"marketing_agencies"}
     assert own_trade(site("The ATS built for staffing agencies | Crelate"), kb) == frozenset()
     assert own_trade(site("Staffing Software | Staffing Engine"), kb) == frozenset()
+
+
+def test_a_page_that_reads_clearly_as_one_category_gets_it_without_its_cue_words(kb: KnowledgeBase) -> None:
+    """A league-management page that never says "youth sports" or "league management software": no cue word
+    names a category, but it reads as youth sports software far more than as anything else. On the weakest
+    pages that clear reading is what is certain: the category, sold to its usual buyers; a market one word
+    and a vague closeness agree on ("players": game studios) is not one of those buyers and stays out."""
+    from graph.engine.analysis import AGREED
+
+    league = seller_site(
+        "Run your league online",
+        "<h2>Registration, schedules and standings</h2><p>Players and teams sign up online each season. Build "
+        "the schedule, assign referees to every game, collect game reports and publish stats and standings. "
+        "Track suspensions, cards and fines automatically. Coaches and club representatives manage their "
+        "rosters and player cards from one login.</p><h2>Access levels</h2><p>Give the treasurer, coordinators "
+        "and volunteers the access their role needs.</p>")
+    analysis = analyze_seller(league, kb)
+    assert not [c for c in analysis.market.categories if cued(c)]  # no cue word names a category
+    certain = analysis.certain(kb)
+    assert [(c.id, c.score) for c in certain.categories] == [("youth_sports_software", AGREED)]
+    assert all(v.id in kb.categories["youth_sports_software"].typical_verticals for v in certain.verticals)
+    assert targeting_for(certain, kb, None).verticals[0].id == "youth_sports_organizations"
+
+
+def test_a_page_close_to_several_categories_gets_none_of_them_on_closeness_alone(kb: KnowledgeBase) -> None:
+    from graph.engine.analysis import CLEAR_LEAD, SellerAnalysis
+    from graph.schemas import Company
+
+    near = {"asset_based_lending": 1.0, "hard_money_real_estate_lending": CLEAR_LEAD + 0.1, "banking_software": 0.5}
+    analysis = SellerAnalysis(company=Company(name="Lots", domain="lots.test"), market=MarketSignals(), zones=[],
+                              closeness=({}, near))
+    assert analysis.certain(kb).categories == []
+    clear = {**near, "hard_money_real_estate_lending": CLEAR_LEAD - 0.1}
+    analysis = SellerAnalysis(company=Company(name="Lots", domain="lots.test"), market=MarketSignals(), zones=[],
+                              closeness=({}, clear))
+    assert [c.id for c in analysis.certain(kb).categories] == ["asset_based_lending"]
