@@ -32,7 +32,7 @@ PRIORITY_2 = (
     "transit_airports_ports", "insurance_agencies", "forestry_logging", "oilfield_services_contractors",
     "utility_infrastructure_contractors", "customs_brokers_forwarders", "equipment_dealers_rental",
     "furniture_appliance_stores", "maritime_vessel_operators", "idd_disability_providers",
-    "defense_military_agencies", "career_vocational_schools", "pawn_shops",
+    "defense_military_agencies", "career_vocational_schools", "pawn_shops", "pro_sports_teams_leagues",
 )
 DEEPENED = PRIORITY_1 + PRIORITY_2
 LIST_KINDS = {"registry", "website", "dataset"}
