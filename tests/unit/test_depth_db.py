@@ -33,7 +33,8 @@ DEEPENED = (
     "sightseeing_excursions", "hospice_palliative_providers", "human_services_nonprofits", "caterers_food_trucks",
     "security_alarm_dealers", "independent_private_schools", "manufactured_housing_communities",
     "collection_agencies", "apparel_footwear_makers", "telecom_providers", "immigration_law_firms",
-    "fuel_distributors_propane", "greenhouse_nursery_growers", "specialty_hobby_retailers",
+    "fuel_distributors_propane", "greenhouse_nursery_growers", "specialty_hobby_retailers", "web_hosting_providers",
+    "vehicle_rental_leasing", "bail_bonds_agencies",
 )
 
 # A software seller's page for the market: its blueprint's technographic section names the market's system of record.
