@@ -61,6 +61,14 @@ class SellerAnalysis:
     # page-relative semantic closeness (1.0 = the closest market) of each vertical and category
     closeness: tuple[dict[str, float], dict[str, float]] = ({}, {})
 
+    def clear_category(self) -> Scored | None:
+        """The category the page reads as far more than any other, when no cue word names one (else None)."""
+        if any(cued(s) for s in self.market.categories):
+            return None
+        closeness = self.closeness[1]
+        clear = _clear_reading(closeness)
+        return Scored(id=clear, score=AGREED, evidence=[f"semantic: {closeness[clear]:.2f}"]) if clear else None
+
     def certain(self, kb: KnowledgeBase, agree: float = 0.5) -> MarketSignals:
         """The markets both signals support: cue evidence and a semantic closeness of at least ``agree``.
 
@@ -74,12 +82,12 @@ class SellerAnalysis:
                   if verticals.get(s.id, 0.0) >= agree and cued(s)]
         kept_c = [s.model_copy(update={"score": max(s.score, AGREED)}) for s in self.market.categories
                   if categories.get(s.id, 0.0) >= agree and cued(s)]
-        if not kept_c and (clear := _clear_reading(categories)):
+        if not kept_c and (clear := self.clear_category()):
             # no cue word, but the page reads as one category far more than any other (a league-management
             # page without the catalog's words for it): what is sold is that, to its usual buyers
-            kept_c = [Scored(id=clear, score=AGREED, evidence=[f"semantic: {categories[clear]:.2f}"])]
+            kept_c = [clear]
             # its usual buyers, then, not a market one word and a vague closeness agree on ("players": games)
-            kept_v = [s for s in kept_v if s.id in kb.categories[clear].typical_verticals]
+            kept_v = [s for s in kept_v if s.id in kb.categories[clear.id].typical_verticals]
         motions: set[str] = {m for s in kept_c[:2] for m in kb.categories[s.id].motions}
         motions |= {m for s in kept_v[:2] for m in kb.verticals[s.id].motions}
         motions |= {"channel"} & set(self.market.motions)

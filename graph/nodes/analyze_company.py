@@ -128,6 +128,9 @@ async def analyze_company(state: BlueprintState, runtime: Runtime[Context]) -> d
                 # nothing: then the generic core), never the must-haves of a market only one guessed
                 market = analysis.certain(kb)
                 company = _only_certain(company, market, kb)
+            elif not market.categories and (clear := analysis.clear_category()):
+                market = market.model_copy(update={"categories": [clear]})
+                company = _only_certain(company, market, kb)
     (company, market), updates = await refine("analyze_company", state, runtime, (company, market), kb=kb)
     if warnings:
         updates["warnings"] = [*warnings, *updates.get("warnings", [])]

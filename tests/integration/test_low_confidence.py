@@ -45,3 +45,25 @@ async def test_a_vague_page_gets_a_certain_core_blueprint_with_candidates() -> N
             spec = kb.data_points[dp["key"]]
             if dp["priority"] in {"must", "should"}:
                 assert spec.applies_to.any, (section, dp["key"])  # generic core only: no guessed market
+
+
+LEAGUE = ("<html><head><title>Run your league online</title></head><body><main><h1>Run your league online</h1>"
+          "<h2>Registration, schedules and standings</h2><p>Players and teams sign up online each season. Build "
+          "the schedule, assign referees to every game, collect game reports and publish stats and standings. "
+          "Track suspensions, cards and fines automatically. Coaches and club representatives manage their "
+          "rosters and player cards from one login.</p><h2>Access levels</h2><p>Give the treasurer, coordinators "
+          "and volunteers the access their role needs.</p><h2>Tournaments</h2><p>Run weekend tournaments with "
+          "brackets and pools, and let visiting teams register and pay online.</p></main></body></html>")
+
+
+@pytest.mark.usefixtures("offline_env")
+async def test_a_page_no_category_word_names_but_that_reads_clearly_as_one_gets_that_category() -> None:
+    """A league-management page that never names its category in the catalog's words, and names its buyers only
+    weakly ("tournaments"): it reads as youth sports software far more than as anything else, so that is what
+    it sells, still under the low_confidence warning."""
+    with serve_site({"/": LEAGUE}) as server:
+        bp = (await agenerate_blueprint(server.url_for("/"))).model_dump()
+    assert any(w["code"] == "low_confidence" for w in bp["warnings"])
+    assert bp["company"]["category_id"] == "youth_sports_software"
+    assert bp["company"]["seller_kind"] == "software"
+    assert any("youth sports" in industry.lower() for industry in bp["icp"]["industries"])
