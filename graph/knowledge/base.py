@@ -23,7 +23,7 @@ from graph.knowledge.checks import check_examples, check_fields, check_loose, ch
 from graph.knowledge.merge import Exclusion, Merger
 from graph.knowledge.models import DataPointSpec, Pack, ProductCategory, SourceSpec, Vertical
 from graph.knowledge.naics import NaicsReference, load_naics
-from graph.knowledge.pack_schema import KINDS, Kind
+from graph.knowledge.pack_schema import ENTRY_ADAPTERS, KINDS, Kind
 from graph.knowledge.packs import PackEntry, ParsedPack, pack_files, parse_pack, read_pack_file
 from graph.knowledge.problems import Location, Problem, Site
 from graph.knowledge.provider_fields import PROVIDER_SHAPES
@@ -108,6 +108,30 @@ def _data_dir() -> Path:
     return Path(str(resources.files("graph.knowledge") / "data"))
 
 
+def _builtin_extensions(name: str, raw: object) -> tuple[object, list[PackEntry]]:
+    """A built-in pack without its ``extend: true`` entries, and those entries: a depth pack adds sources and
+    markets to data points other packs define. They merge after every built-in definition, whichever file
+    (in name order) defines the entry they extend."""
+    if not isinstance(raw, dict):
+        return raw, []
+    rest, extensions = dict(raw), []
+    site = Site(f"built-in {name}")
+    for kind in KINDS:
+        items = raw.get(kind) or []
+        if not isinstance(items, list):
+            continue
+        rest[kind] = [item for item in items if not (isinstance(item, dict) and item.get("extend"))]
+        for item in items:
+            if isinstance(item, dict) and item.get("extend"):
+                try:
+                    extension = ENTRY_ADAPTERS[kind].validate_python(item)
+                except ValidationError as exc:
+                    raise KnowledgeError(f"built-in {name}: {exc}") from exc
+                ident = extension.key if kind == "data_points" else extension.id
+                extensions.append(PackEntry(kind, ident, extension, name.removesuffix(".yaml"), site, builtin=True))
+    return rest, extensions
+
+
 def _parse_pack(name: str, raw: object) -> Pack:
     try:
         return Pack.model_validate(raw or {})
@@ -190,8 +214,12 @@ def load_from(data_dir: Path, snapshot_dir: Path | None = None, pack_dirs: Seque
     kb = KnowledgeBase(version=version, pack_dirs=list(pack_dirs),
                        naics=load_naics(naics) if naics.is_file() else None)
     merger = Merger(kb, problems)
+    extensions: list[PackEntry] = []
     for path, raw in zip(files, _raw_packs(files, snapshot), strict=True):
-        merger.apply(_builtin_entries(_parse_pack(path.name, raw), path.name))
+        definitions, extended = _builtin_extensions(path.name, raw)
+        extensions += extended
+        merger.apply(_builtin_entries(_parse_pack(path.name, definitions), path.name))
+    merger.apply(extensions)
     broken: set[tuple[Kind, str]] = set()
     loose: list[tuple[Kind, str, Any, Site]] = []
     if pack_dirs:
