@@ -32,7 +32,8 @@ PRIORITY_2 = (
     "liquor_stores", "tutoring_test_prep_centers", "pet_care_services", "commercial_real_estate_brokerages",
     "homebuilders", "commercial_printers", "towing_roadside", "ambulance_nemt_providers", "blood_plasma_centers",
     "radio_tv_stations", "veterinary_emergency_specialty", "dairy_farms", "pharmacies", "fintech_lenders",
-    "auto_dealerships",
+    "auto_dealerships", "salons_spas", "clinical_research_orgs", "pain_management_clinics", "bullion_coin_dealers",
+    "real_estate_investors", "corrections_agencies", "public_housing_authorities", "ag_service_contractors",
 )
 DEEPENED = PRIORITY_1 + PRIORITY_2
 
