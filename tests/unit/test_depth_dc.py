@@ -34,6 +34,7 @@ PRIORITY_2 = (
     "radio_tv_stations", "veterinary_emergency_specialty", "dairy_farms", "pharmacies", "fintech_lenders",
     "auto_dealerships", "salons_spas", "clinical_research_orgs", "pain_management_clinics", "bullion_coin_dealers",
     "real_estate_investors", "corrections_agencies", "public_housing_authorities", "ag_service_contractors",
+    "airlines_air_charter", "home_services",
 )
 DEEPENED = PRIORITY_1 + PRIORITY_2
 
