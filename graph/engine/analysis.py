@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from graph.engine.cues import score_cues
+from graph.engine.icp import KEEP_CATEGORIES, KEEP_VERTICALS
 from graph.engine.page_cues import (
     CHANNEL_CUES,
     GEOGRAPHIES,
@@ -288,11 +289,12 @@ def _describe(
         offering=category.name if category else "",
         category=category.name if category else "",
         category_id=category.id if category else None,
-        categories=[s.id for s in categories[:3]],
+        # what the blueprint is written for: the runners-up a stray word found are candidates, not its markets
+        categories=[s.id for s in categories[:3] if s.score >= KEEP_CATEGORIES * categories[0].score],
         seller_kind=category.kind if category else None,
         markets_served=[kb.verticals[s.id].name for s in verticals[:4]
                         if s.score >= max(0.2, 0.5 * verticals[0].score)],
-        verticals=[s.id for s in verticals[:4]],
+        verticals=[s.id for s in verticals[:4] if s.score >= KEEP_VERTICALS * verticals[0].score],
         channel="partner" if channel else "direct",
         integrations=integrations[:30],
         customers=customers[:30],

@@ -35,6 +35,8 @@ SEGMENT_SIZE: dict[str, dict[str, int | None]] = {
 SMB_VERTICAL = "small_businesses_smb"
 FALLBACK_SCALE = 0.6
 GUESS_BELOW_NAMED = 0.9
+# the markets a blueprint is written for: within this share of the best one (the rest are too far behind)
+KEEP_VERTICALS, KEEP_CATEGORIES = 0.45, 0.6
 
 
 _EXCLUSION = re.compile(
@@ -84,9 +86,9 @@ def targeting_for(market: MarketSignals, kb: KnowledgeBase, icp: ICP | None) -> 
     best = verticals[0].score if verticals else 0.0
     if best < 0.35 and market.categories:
         verticals = _with_typical_markets(verticals, market, kb)
-    return market.model_copy(update={"verticals": _relative(verticals, 0.45)[:5],
-                                     "categories": _other_readings_out(_relative(market.categories, 0.6)[:3]),
-                                     "icp_driven": icp_driven})
+    categories = _other_readings_out(_relative(market.categories, KEEP_CATEGORIES)[:3])
+    return market.model_copy(update={"verticals": _relative(verticals, KEEP_VERTICALS)[:5],
+                                     "categories": categories, "icp_driven": icp_driven})
 
 
 def _with_typical_markets(verticals: list[Scored], market: MarketSignals, kb: KnowledgeBase) -> list[Scored]:

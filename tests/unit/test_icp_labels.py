@@ -82,3 +82,24 @@ def test_a_market_the_page_names_weakly_leads_the_leading_categorys_guessed_mark
     assert targeting.verticals[0].id == "physician_practices"
     assert {v.id for v in targeting.verticals[1:]} & set(load_knowledge().categories[
         analysis.company.category_id or ""].typical_verticals)
+
+
+def test_the_company_lists_the_markets_its_blueprint_is_written_for_not_what_a_stray_word_found() -> None:
+    """A hotel booking engine whose page says "occupancy" and "CRM" once: the company is a hotel PMS vendor
+    selling to hotels; senior living (occupancy) and generic CRM are candidates too far behind to be its markets."""
+    from graph.engine.analysis import analyze_seller
+    from graph.engine.icp import KEEP_CATEGORIES, KEEP_VERTICALS
+    from tests.support.seller_pages import seller_site
+
+    site = seller_site(
+        "Direct bookings for independent hotels",
+        "<p>A booking engine and guest CRM for hotels: win more direct bookings, lower OTA commissions and raise "
+        "occupancy in the low season. Hotel managers see every reservation in one place.</p>")
+    analysis = analyze_seller(site, load_knowledge())
+    found = {s.id for s in analysis.market.categories} | {s.id for s in analysis.market.verticals}
+    assert {"senior_living_software", "senior_living_communities"} & found  # a stray word found them
+    assert analysis.company.categories == ["hotel_pms"]
+    assert analysis.company.verticals == ["hotels_hospitality"]
+    top_c, top_v = analysis.market.categories[0].score, analysis.market.verticals[0].score
+    assert all(s.score < KEEP_CATEGORIES * top_c for s in analysis.market.categories[1:])
+    assert all(s.score < KEEP_VERTICALS * top_v for s in analysis.market.verticals[1:])
