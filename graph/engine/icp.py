@@ -19,7 +19,7 @@ from graph.knowledge.models import SizeBand
 from graph.schemas import ICP, Company, Evidence, ResolvedICP
 from graph.state import MarketSignals, Scored
 
-__all__ = ["resolve_icp", "targeting_for", "user_provided"]
+__all__ = ["page_label", "resolve_icp", "targeting_for", "user_provided"]
 
 MIN_VERTICAL = 0.15
 SEGMENT_LABELS = {
@@ -193,18 +193,35 @@ def _stems(phrase: str) -> tuple[str, ...]:
     return tuple(w[:-1] if w.endswith("s") and not w.endswith("ss") else w for w in normalize(phrase).split())
 
 
+def page_label(kb: KnowledgeBase, vertical: Scored) -> str | None:
+    """The market's label in the page's own words ("heating oil dealers" for fuel distributors, heating oil and
+    propane dealers), or None when no label holds them."""
+    labels = [label for label in kb.verticals[vertical.id].industry_labels
+              if normalize(label).rsplit(" ", 1)[-1] not in _NOT_A_BUSINESS]
+    first = _named_first(labels, vertical.evidence)[:1]
+    return first[0] if first and _naming(first[0], vertical.evidence) else None
+
+
+# labels that name people or teams inside a business ("developer teams", "practice managers"), not the business:
+# they read wrong where a why speaks of the lead ("a developer teams lead")
+_NOT_A_BUSINESS = frozenset({"team", "teams", "department", "departments", "manager", "managers", "owner", "owners",
+                             "leader", "leaders", "professional", "professionals", "staff", "officer", "officers",
+                             "director", "directors", "buyer", "buyers", "user", "users", "executive", "executives"})
+
+
+def _naming(label: str, evidence: Sequence[str]) -> float:
+    """How strongly a label holds the page's words (the earlier the word in ``evidence``, the more)."""
+    cues = [_stems(e) for e in evidence if normalize(e).strip()]
+    words = _stems(label)
+    return sum(len(cues) - rank for rank, cue in enumerate(cues)
+               if any(words[i:i + len(cue)] == cue for i in range(len(words) - len(cue) + 1)))
+
+
 def _named_first(labels: Sequence[str], evidence: Sequence[str]) -> list[str]:
     """A market's labels, the ones holding the page's own words for its buyers first (strongest word
     first): a yoga-studio app's market is "yoga studios" before "fitness", a florist's supplier's
     "florists" before "sporting goods stores". The catalog's own name for the market follows it."""
-    cues = [_stems(e) for e in evidence if normalize(e).strip()]
-
-    def named(label: str) -> float:
-        words = _stems(label)
-        return sum(len(cues) - rank for rank, cue in enumerate(cues)
-                   if any(words[i:i + len(cue)] == cue for i in range(len(words) - len(cue) + 1)))
-
-    return sorted(labels, key=named, reverse=True)  # stable: the catalog's order among equals
+    return sorted(labels, key=lambda label: _naming(label, evidence), reverse=True)  # stable among equals
 
 
 def _size(band: SizeBand | None, targeting: MarketSignals) -> dict[str, int | None]:

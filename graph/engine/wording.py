@@ -17,7 +17,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
-from graph.engine.icp import SEGMENT_LABELS
+from graph.engine.icp import SEGMENT_LABELS, page_label
 from graph.engine.text import without_plural_ending
 from graph.knowledge import KnowledgeBase
 from graph.schemas import Company
@@ -179,14 +179,17 @@ def _parts(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def why_segment(candidate: Candidate, kb: KnowledgeBase, targeting: MarketSignals) -> str:
     """The lead's market a ``why`` speaks of: the targeted vertical that claims the data point, else the
-    seller's main market. Never the seller's own category (its leads are not fleet-telematics vendors)
-    nor the ICP itself."""
+    seller's main market, named the way the page names it. Never the seller's own category (its leads are not
+    fleet-telematics vendors) nor the ICP itself."""
     if candidate.segment:
-        name = candidate.segment
+        # in the page's own words where it names that market ("heating oil dealers", not the catalog's "fuel
+        # distributors, heating oil and propane dealers")
+        vertical = next((v for v in targeting.verticals if kb.verticals[v.id].name == candidate.segment), None)
+        name = (vertical and page_label(kb, vertical)) or candidate.segment
     elif targeting.horizontal and targeting.segment:
         name = SEGMENT_LABELS[targeting.segment]
     elif targeting.verticals:
-        name = kb.verticals[targeting.verticals[0].id].name
+        name = page_label(kb, targeting.verticals[0]) or kb.verticals[targeting.verticals[0].id].name
     else:
         name = "target"
     return soft_lower(short_name(name))

@@ -258,6 +258,7 @@ def test_every_why_is_tied_to_this_seller(name: str, kb: KnowledgeBase) -> None:
     anchors = [company.name, company.offering, short_name(company.offering),
                *(kb.verticals[v.id].name for v in run.targeting.verticals),
                *(short_name(kb.verticals[v.id].name) for v in run.targeting.verticals),
+               *(label for v in run.targeting.verticals for label in kb.verticals[v.id].industry_labels),
                *(kb.categories[c.id].name for c in run.targeting.categories)]
     for dp in (dp for dps in run.sections.values() for dp in dps):
         why = dp.why.lower()
