@@ -33,6 +33,7 @@ from graph.engine.routing import (
     software_first,
     with_own_product,
     with_semantic,
+    with_trade,
 )
 from graph.engine.semantic import relative
 from graph.engine.text import Zone, matcher_for, snippet_around, without_contrasts
@@ -204,6 +205,7 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     weak = any(not s or s[0].score < WEAK_CUES for s in (cue_categories, cue_verticals))
     sem_verticals, sem_categories = semantic_closeness(zones, kb) if weak else ({}, {})
     categories = software_first(with_semantic(cue_categories, sem_categories), zones, kb)
+    categories = with_trade(categories, cue_verticals, sem_categories, zones, kb)
     own = own_industry(categories, kb) | own_trade(site, kb)
     verticals = not_own_industry(with_semantic(cue_verticals, sem_verticals), own)
 

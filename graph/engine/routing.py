@@ -24,7 +24,8 @@ from tools.extract import TITLE_SEPARATOR, registrable_name, site_of
 from tools.site import Page, SiteSnapshot
 
 __all__ = ["WEAK_CUES", "cued", "cued_only", "not_own_industry", "own_industry", "own_product",
-           "own_trade", "semantic_closeness", "software_first", "with_own_product", "with_semantic"]
+           "own_trade", "says_software", "semantic_closeness", "software_first", "with_own_product", "with_semantic",
+           "with_trade"]
 
 WEAK_CUES = 0.3
 OWN_INDUSTRY_SCALE = 0.1  # what is left of the seller's own industry as a buyer market
@@ -50,6 +51,29 @@ def own_industry(categories: list[Scored], kb: KnowledgeBase) -> frozenset[str]:
     if lead is not None and lead.buyer_verticals:
         own.update(v for v in kb.verticals if v not in lead.buyer_verticals)
     return frozenset(own)
+
+
+TRADE_SPOKEN = 0.2  # a vertical the page names this strongly, with no category read as strongly, may be its trade
+
+
+def with_trade(categories: list[Scored], verticals: list[Scored], closeness: dict[str, float],
+               zones: Sequence[Zone], kb: KnowledgeBase) -> list[Scored]:
+    """A page that speaks of one trade at length ("court reporters", "court reporting") and reads closer to that
+    trade's own services than to anything else sells them: the category whose own industry the trade is joins
+    the categories, found by the trade's words, and that trade is then the seller's industry, not its buyer.
+    Only where no category is read as strongly as the trade, the embedding was consulted (weak cues) and the
+    page does not call what it sells software (a scheduling app for court reporters sells to them)."""
+    if not closeness or says_software(zones):
+        return categories
+    closest = max(closeness, key=lambda cid: closeness[cid])
+    category = kb.categories.get(closest)
+    if category is None or category.kind == "software":
+        return categories
+    trade = next((v for v in verticals[:3] if v.score >= TRADE_SPOKEN and v.id in category.own_verticals), None)
+    if trade is None or (categories and categories[0].score >= min(WEAK_CUES, trade.score)):
+        return categories
+    found = Scored(id=closest, score=round(trade.score * KIND_LEAD, 4), evidence=list(trade.evidence))
+    return sorted([found, *(c for c in categories if c.id != closest)], key=lambda c: c.score, reverse=True)
 
 
 def not_own_industry(verticals: list[Scored], own: frozenset[str]) -> list[Scored]:
@@ -189,6 +213,17 @@ SOFTWARE_OPENING = 1500  # the opening of the body that says what the page sells
 SOFTWARE_WORDS = 2  # distinct software nouns that make a page a software vendor's
 
 
+def says_software(zones: Sequence[Zone]) -> bool:
+    """Whether the page calls what it sells software: two software nouns in its title, headings and the
+    opening of its body, or one followed by whom it is for ("ERP for pallet companies" says it twice)."""
+    opening = " ".join(z.text if z.name != "body" else z.text[:SOFTWARE_OPENING]
+                       for z in zones if z.name in {"title", "headings", "body"})
+    found = list(_SOFTWARE_NOUNS.finditer(opening))
+    nouns = {m.group(0).lower() for m in found}
+    said_for = any(opening[m.end():m.end() + 5].lower() == " for " for m in found)
+    return len(nouns) + said_for >= SOFTWARE_WORDS
+
+
 def software_first(categories: list[Scored], zones: Sequence[Zone], kb: KnowledgeBase) -> list[Scored]:
     """A page that calls what it sells software keeps a software vendor's kind: a category of another kind
     describes its buyers' trade, not the seller, and goes when it was read from a weak cue or two
@@ -202,13 +237,7 @@ def software_first(categories: list[Scored], zones: Sequence[Zone], kb: Knowledg
     software = next((c.score for c in categories if kb.categories[c.id].kind == "software"), 0.0)
     if categories[0].score >= WEAK_CUES and software < WEAK_CUES:
         return categories
-    opening = " ".join(z.text if z.name != "body" else z.text[:SOFTWARE_OPENING]
-                       for z in zones if z.name in {"title", "headings", "body"})
-    found = list(_SOFTWARE_NOUNS.finditer(opening))
-    nouns = {m.group(0).lower() for m in found}
-    # "ERP for pallet companies", "software for ...": what it is and for whom, in one phrase, says it twice
-    said_for = any(opening[m.end():m.end() + 5].lower() == " for " for m in found)
-    if len(nouns) + said_for < SOFTWARE_WORDS:
+    if not says_software(zones):
         return categories
     if software >= WEAK_CUES:  # a software category of its own: the trade words are its buyers'
         return [c for c in categories if kb.categories[c.id].kind == "software"]

@@ -217,3 +217,29 @@ def test_a_page_close_to_several_categories_gets_none_of_them_on_closeness_alone
     analysis = SellerAnalysis(company=Company(name="Lots", domain="lots.test"), market=MarketSignals(), zones=[],
                               closeness=({}, clear))
     assert [c.id for c in analysis.certain(kb).categories] == ["asset_based_lending"]
+
+
+def test_a_page_that_speaks_of_its_own_trade_sells_that_trades_services(kb: KnowledgeBase) -> None:
+    """A court-reporting firm's blog post ("Five tips for booking late") names court reporters throughout and no
+    category of its own; it reads closest to court-reporting services, whose own industry those words name: it
+    sells them, to law firms, and court reporting firms are not its buyers (nor is "tips" a restaurant POS). A
+    scheduling app for court reporters says it sells software: they are its buyers."""
+    from tests.support.routing import routed
+
+    services = seller_site(
+        "Five tips for booking a court reporter late",
+        "<p>Our court reporters cover depositions, hearings and arbitrations across the state, often on a day's "
+        "notice. Court reporting with same-day rough drafts and transcripts your attorneys can search.</p>"
+        "<h2>Tips for booking late</h2><p>Send the case caption, the witness list and the expected length; our "
+        "schedulers confirm a court reporter within the hour. More tips: label exhibits before the day.</p>")
+    analysis, targeting = routed(services, kb, "court_reporting_deposition_services")
+    assert "restaurant_pos" in {c.id for c in analysis.market.categories}  # "tips" is still read, and outranked
+    assert targeting.verticals[0].id == "law_firms"
+    assert "court_reporting_firms" not in {v.id for v in targeting.verticals}
+    app = seller_site(
+        "Software for court reporters",
+        "<p>Scheduling, invoicing and transcript delivery software built for court reporters and court reporting "
+        "firms. Book depositions, assign court reporters and bill attorneys from one app. Start a free trial.</p>")
+    analysis, targeting = routed(app, kb)
+    assert analysis.company.seller_kind == "software"
+    assert targeting.verticals[0].id == "court_reporting_firms"
