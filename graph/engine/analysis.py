@@ -24,6 +24,7 @@ from graph.engine.page_cues import (
 from graph.engine.routing import (
     KNOWN_PRODUCT_CATEGORY,
     WEAK_CUES,
+    brand_markets,
     cued,
     not_own_industry,
     own_industry,
@@ -31,6 +32,7 @@ from graph.engine.routing import (
     own_trade,
     semantic_closeness,
     software_first,
+    with_brand_markets,
     with_own_product,
     with_semantic,
     with_trade,
@@ -201,6 +203,7 @@ def analyze_seller(site: SiteSnapshot, kb: KnowledgeBase, extra_zones: Sequence[
     cue_verticals = score_cues(kb.verticals.values(), zones, singulars=True)
     product = own_product(site, kb)
     cue_categories, cue_verticals = with_own_product(cue_categories, cue_verticals, product)
+    cue_verticals = with_brand_markets(cue_verticals, brand_markets(site, kb))
     # the embedding is only consulted where the cues are weak: strong pages never load the model
     weak = any(not s or s[0].score < WEAK_CUES for s in (cue_categories, cue_verticals))
     sem_verticals, sem_categories = semantic_closeness(zones, kb) if weak else ({}, {})

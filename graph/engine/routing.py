@@ -5,6 +5,10 @@
   maker to OEMs) names the others as its buyers' end markets. Those verticals keep a tenth of their score.
 * **A known product.** A seller whose own name is a product some category competes with (a help page
   titled "... – Fieldwire Help Center") sells that category to the markets that run it.
+* **A brand that names a market.** "Nursery Software", "SignTracker": the words before the software noun name
+  the buyers, where a market's names hold them and few others' do.
+* **A page about its own trade.** A page that speaks of one trade and reads closest to that trade's services
+  sells them ("court reporters" on a court-reporting firm's blog): the trade is its industry, not its buyer.
 * **Semantic closeness** (graph/engine/semantic.py) joins the cue ranking only where the cue words are
   weak; a market only the embedding suggests is a candidate to show, never a market to target, save one
   case: on a page no market's words match, a category it reads as far more than any other
@@ -17,15 +21,29 @@ import re
 from collections.abc import Sequence
 
 from graph.engine.semantic import SEMANTIC_WEIGHT, combine, load_embedder, semantic_index, site_similarity
-from graph.engine.text import Zone, normalize
+from graph.engine.text import Zone, normalize, without_plural_ending
 from graph.knowledge import KnowledgeBase
 from graph.state import MarketSignals, Scored
 from tools.extract import TITLE_SEPARATOR, registrable_name, site_of
 from tools.site import Page, SiteSnapshot
 
-__all__ = ["WEAK_CUES", "cued", "cued_only", "not_own_industry", "own_industry", "own_product",
-           "own_trade", "says_software", "semantic_closeness", "software_first", "with_own_product", "with_semantic",
-           "with_trade"]
+__all__ = [
+    "WEAK_CUES",
+    "brand_markets",
+    "cued",
+    "cued_only",
+    "not_own_industry",
+    "own_industry",
+    "own_product",
+    "own_trade",
+    "says_software",
+    "semantic_closeness",
+    "software_first",
+    "with_brand_markets",
+    "with_own_product",
+    "with_semantic",
+    "with_trade",
+]
 
 WEAK_CUES = 0.3
 OWN_INDUSTRY_SCALE = 0.1  # what is left of the seller's own industry as a buyer market
@@ -184,6 +202,57 @@ def _brands(names: list[str]) -> list[str]:
     return [m.group("brand") for m in matches if m and m.group("brand").strip()]
 
 
+# a brand that is a market's name and a software noun ("Nursery Software", "SignTracker", "Dance Studio Manager")
+_SOFTWARE_SUFFIX = frozenset({"software", "manager", "tracker", "master", "systems", "suite"})
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+BRAND_MARKETS = 2  # a brand word found in more markets' names than this names none of them
+BRAND_MARKET = 0.35  # how strongly a brand that names a market says who the seller sells to
+
+
+def brand_markets(site: SiteSnapshot, kb: KnowledgeBase) -> tuple[str, tuple[str, ...]] | None:
+    """The markets a vertical-software vendor's brand names: the words before its software noun, found in a
+    market's cue or label phrases ("Nursery Software": retail and wholesale nurseries). None when the brand
+    names no market, or a word too common to name one."""
+    for page in site.pages[:3]:
+        for brand in _brands(_names_of(page)):
+            words = _CAMEL.sub(" ", brand).split()
+            if len(words) < 2 or words[-1].lower() not in _SOFTWARE_SUFFIX:
+                continue
+            named = _stems(" ".join(words[:-1]))
+            if not named or min(len(w) for w in named) < 4:
+                continue
+            phrases = {v.id: sum(_holds(_stems(phrase), named) for phrase in (*(c.phrase for c in v.cues),
+                                                                                *v.industry_labels))
+                       for v in kb.verticals.values()}
+            # the market whose names hold the words most often first ("sign shops", "sign companies"...)
+            found = tuple(sorted((vid for vid, n in phrases.items() if n), key=lambda vid: -phrases[vid]))
+            if 0 < len(found) <= BRAND_MARKETS:
+                return " ".join(words[:-1]), found
+    return None
+
+
+def with_brand_markets(verticals: list[Scored], named: tuple[str, tuple[str, ...]] | None) -> list[Scored]:
+    """The markets a brand names are the seller's buyers at least as strongly as a page naming them would say
+    (the help pages and glossaries of "SignTracker" never say "sign shops"), the likelier one first."""
+    if named is None:
+        return verticals
+    words, ids = named
+    why = [words.lower(), f"named in its brand: {words}"]
+    for rank, vid in enumerate(ids):
+        verticals = _lift(verticals, frozenset({vid}), round(BRAND_MARKET * (1 - 0.1 * rank), 4), why)
+    return verticals
+
+
+def _stems(text: str) -> tuple[str, ...]:
+    return tuple(without_plural_ending(w) or w for w in normalize(text).split())
+
+
+def _holds(phrase: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    """Whether a market's phrase of two or more words holds ``words`` in a row."""
+    n = len(words)
+    return len(phrase) >= 2 and any(phrase[i:i + n] == words for i in range(len(phrase) - n + 1))
+
+
 def with_own_product(categories: list[Scored], verticals: list[Scored], product: tuple[str, frozenset[str],
                      frozenset[str]] | None) -> tuple[list[Scored], list[Scored]]:
     """A seller that is a known product sells that product's category to the markets that run it, at
@@ -191,16 +260,16 @@ def with_own_product(categories: list[Scored], verticals: list[Scored], product:
     if product is None:
         return categories, verticals
     name, cats, verts = product
-    return (_lift(categories, cats, KNOWN_PRODUCT_CATEGORY, name),
-            _lift(verticals, verts, KNOWN_PRODUCT_VERTICAL, name))
+    why = [f"known product: {name}"]
+    return _lift(categories, cats, KNOWN_PRODUCT_CATEGORY, why), _lift(verticals, verts, KNOWN_PRODUCT_VERTICAL, why)
 
 
-def _lift(scored: list[Scored], ids: frozenset[str], floor: float, name: str) -> list[Scored]:
+def _lift(scored: list[Scored], ids: frozenset[str], floor: float, why: list[str]) -> list[Scored]:
     out = {s.id: s for s in scored}
     for i in sorted(ids):
         current = out.get(i)
         if current is None or current.score < floor:
-            evidence = [f"known product: {name}", *(current.evidence if current else [])]
+            evidence = [*why, *(current.evidence if current else [])]
             out[i] = Scored(id=i, score=floor, evidence=evidence)
     return sorted(out.values(), key=lambda s: s.score, reverse=True)
 

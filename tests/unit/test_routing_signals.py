@@ -243,3 +243,31 @@ def test_a_page_that_speaks_of_its_own_trade_sells_that_trades_services(kb: Know
     analysis, targeting = routed(app, kb)
     assert analysis.company.seller_kind == "software"
     assert targeting.verticals[0].id == "court_reporting_firms"
+
+
+@pytest.mark.parametrize(("title", "first"), [
+    ("Retail Sales | Nursery Software", "greenhouse_nursery_growers"),
+    ("Glossary of Job Terms | SignTracker", "sign_graphics_shops"),
+    ("Pricing | Dance Studio Manager", "martial_arts_dance_studios"),
+])
+def test_a_brand_that_names_a_market_and_a_software_noun_names_the_sellers_buyers(
+        kb: KnowledgeBase, title: str, first: str) -> None:
+    """A help page or glossary of "SignTracker" never says "sign shops"; its brand does. The market whose names
+    hold the brand's words most often comes first, and lifts to BRAND_MARKET as evidence of the buyers."""
+    from graph.engine.routing import BRAND_MARKET, brand_markets, with_brand_markets
+
+    page = Page(url="https://seller.example/", kind="home", title=title)
+    named = brand_markets(SiteSnapshot(url=page.url, final_url=page.url, domain="seller.example", pages=[page]), kb)
+    assert named is not None and named[1][0] == first
+    lifted = with_brand_markets([Scored(id="retail_stores", score=0.2, evidence=["retail"])], named)
+    assert lifted[0].id == first and lifted[0].score == BRAND_MARKET and lifted[0].evidence[0] == named[0].lower()
+
+
+@pytest.mark.parametrize("title", ["Features | Project Tracker", "Home | Acme Software", "Docs | Job Manager",
+                                   "Home | Property Manager", "Blog | Time Tracker", "Acme Software Solutions"])
+def test_a_brand_of_common_words_or_none_names_no_market(kb: KnowledgeBase, title: str) -> None:
+    from graph.engine.routing import brand_markets
+
+    page = Page(url="https://seller.example/", kind="home", title=title)
+    assert brand_markets(SiteSnapshot(url=page.url, final_url=page.url, domain="seller.example", pages=[page]),
+                         kb) is None
