@@ -22,20 +22,22 @@ from graph.engine.page_cues import (
     SIZE_HINT,
 )
 from graph.engine.routing import (
-    KNOWN_PRODUCT_CATEGORY,
     WEAK_CUES,
-    brand_markets,
     cued,
     not_own_industry,
     own_industry,
-    own_product,
-    own_trade,
     semantic_closeness,
     software_first,
-    with_brand_markets,
-    with_own_product,
     with_semantic,
     with_trade,
+)
+from graph.engine.seller_names import (
+    KNOWN_PRODUCT_CATEGORY,
+    brand_markets,
+    own_product,
+    own_trade,
+    with_brand_markets,
+    with_own_product,
 )
 from graph.engine.semantic import relative
 from graph.engine.text import Zone, matcher_for, snippet_around, without_contrasts

@@ -3,10 +3,7 @@
 * **Seller kinds.** The words of a seller's own industry ("managed service provider", "3PL", "staffing
   agency") describe the seller, not its buyer; a kind that sells only to some markets (a components
   maker to OEMs) names the others as its buyers' end markets. Those verticals keep a tenth of their score.
-* **A known product.** A seller whose own name is a product some category competes with (a help page
-  titled "... – Fieldwire Help Center") sells that category to the markets that run it.
-* **A brand that names a market.** "Nursery Software", "SignTracker": the words before the software noun name
-  the buyers, where a market's names hold them and few others' do.
+* **What its own name says** (a known product, a brand naming a market, a trade): graph/engine/seller_names.py.
 * **A page about its own trade.** A page that speaks of one trade and reads closest to that trade's services
   sells them ("court reporters" on a court-reporting firm's blog): the trade is its industry, not its buyer.
 * **Semantic closeness** (graph/engine/semantic.py) joins the cue ranking only where the cue words are
@@ -21,29 +18,12 @@ import re
 from collections.abc import Sequence
 
 from graph.engine.semantic import SEMANTIC_WEIGHT, combine, load_embedder, semantic_index, site_similarity
-from graph.engine.text import Zone, normalize, without_plural_ending
+from graph.engine.text import Zone
 from graph.knowledge import KnowledgeBase
 from graph.state import MarketSignals, Scored
-from tools.extract import TITLE_SEPARATOR, registrable_name, site_of
-from tools.site import Page, SiteSnapshot
 
-__all__ = [
-    "WEAK_CUES",
-    "brand_markets",
-    "cued",
-    "cued_only",
-    "not_own_industry",
-    "own_industry",
-    "own_product",
-    "own_trade",
-    "says_software",
-    "semantic_closeness",
-    "software_first",
-    "with_brand_markets",
-    "with_own_product",
-    "with_semantic",
-    "with_trade",
-]
+__all__ = ["WEAK_CUES", "cued", "cued_only", "not_own_industry", "own_industry", "says_software",
+           "semantic_closeness", "software_first", "with_semantic", "with_trade"]
 
 WEAK_CUES = 0.3
 OWN_INDUSTRY_SCALE = 0.1  # what is left of the seller's own industry as a buyer market
@@ -133,147 +113,6 @@ def cued(s: Scored) -> bool:
     return not (s.evidence and s.evidence[0].startswith("semantic:"))
 
 
-# A brand part of a title or site name: the product's name, maybe followed by which part of its site this is
-_SITE_PART = re.compile(
-    r"^(?P<brand>.+?)(?:\s+(?:help\s+center|help\s+centre|help|support|docs|documentation|blog|knowledge\s+base|"
-    r"academy|community|university|resources|learning\s+center|inc\.?|llc|ltd\.?|hq))?$", re.I)
-KNOWN_PRODUCT_CATEGORY = 0.6  # a seller that IS a product the knowledge base knows sells that product's category
-KNOWN_PRODUCT_VERTICAL = 0.45  # ... to the markets that run it
-MIN_PRODUCT_NAME = 4
-
-
-def _known_products(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
-    """Normalized product name → (the categories it competes in, the verticals that run it)."""
-    categories: dict[str, set[str]] = {}
-    verticals: dict[str, set[str]] = {}
-    for c in kb.categories.values():
-        for tool in c.competitors:
-            categories.setdefault(normalize(tool), set()).add(c.id)
-    for v in kb.verticals.values():
-        for tool in v.incumbent_tools:
-            verticals.setdefault(normalize(tool), set()).add(v.id)
-    # a product known only as some markets' tool still says who runs it: its buyers (what it sells is
-    # left to the page's words)
-    names = [n for n in {*categories, *verticals} if len(n) >= MIN_PRODUCT_NAME]
-    return {n: (frozenset(categories.get(n, ())), frozenset(verticals.get(n, ()))) for n in names}
-
-
-# subdomains a company runs for itself; any other (acme.zendesk.com, acme.myshopify.com) is a tenant of the
-# platform that hosts it: the domain names the host, not the seller
-OWN_SUBDOMAINS = frozenset({"www", "help", "docs", "support", "blog", "app", "learn", "community", "developer",
-                            "developers", "status", "go", "info", "get", "try", "shop", "store", "news", "resources",
-                            "academy", "kb", "knowledge", "en", "us", "uk"})
-
-
-def _own_host(host: str) -> bool:
-    """Whether the host's name is the company's own (acme.com, help.acme.com), not a hosted tenant's."""
-    host = host.lower().rstrip(".")
-    extra = host[: -len(site_of(host))].rstrip(".") if host.endswith(site_of(host)) else host
-    return all(label in OWN_SUBDOMAINS for label in extra.split(".") if label)
-
-
-def own_product(site: SiteSnapshot, kb: KnowledgeBase) -> tuple[str, frozenset[str], frozenset[str]] | None:
-    """The seller when it is a product the knowledge base knows (a competitor some category lists): its
-    name, categories and the verticals that run it.
-
-    Only where the site names itself: og:site_name, the brand segment of a home or deep page's title
-    ("The Pro and Business Trial – Fieldwire Help Center"), or the registrable domain name; a title that
-    merely mentions a product ("QuickBooks alternatives") is not the seller."""
-    known = kb.derived("routing.known_products", lambda: _known_products(kb))
-    domain = [registrable_name(site.domain)] if _own_host(site.domain) else []
-    for brand in [*_brands(domain), *(b for page in site.pages[:3] for b in _brands(_names_of(page)))]:
-        name = normalize(brand)
-        for key in (name, name.replace(" ", "")):
-            if key in known:
-                cats, verts = known[key]
-                return brand, cats, verts
-    return None
-
-
-def _names_of(page: Page) -> list[str]:
-    """Where a page names its own site: og:site_name and the last segment of a title that has several."""
-    segments = TITLE_SEPARATOR.split(page.title) if page.title else []
-    return [page.site_name, *(segments[-1:] if len(segments) > 1 else [])]
-
-
-def _brands(names: list[str]) -> list[str]:
-    """The brand part of each name ("Fieldwire" of "Fieldwire Help Center"), for the names that have one."""
-    matches = (_SITE_PART.match(name.strip()) if name else None for name in names)
-    return [m.group("brand") for m in matches if m and m.group("brand").strip()]
-
-
-# a brand that is a market's name and a software noun ("Nursery Software", "SignTracker", "Dance Studio Manager")
-_SOFTWARE_SUFFIX = frozenset({"software", "manager", "tracker", "master", "systems", "suite"})
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-BRAND_MARKETS = 2  # a brand word found in more markets' names than this names none of them
-BRAND_MARKET = 0.35  # how strongly a brand that names a market says who the seller sells to
-
-
-def brand_markets(site: SiteSnapshot, kb: KnowledgeBase) -> tuple[str, tuple[str, ...]] | None:
-    """The markets a vertical-software vendor's brand names: the words before its software noun, found in a
-    market's cue or label phrases ("Nursery Software": retail and wholesale nurseries). None when the brand
-    names no market, or a word too common to name one."""
-    for page in site.pages[:3]:
-        for brand in _brands(_names_of(page)):
-            words = _CAMEL.sub(" ", brand).split()
-            if len(words) < 2 or words[-1].lower() not in _SOFTWARE_SUFFIX:
-                continue
-            named = _stems(" ".join(words[:-1]))
-            if not named or min(len(w) for w in named) < 4:
-                continue
-            phrases = {v.id: sum(_holds(_stems(phrase), named) for phrase in (*(c.phrase for c in v.cues),
-                                                                                *v.industry_labels))
-                       for v in kb.verticals.values()}
-            # the market whose names hold the words most often first ("sign shops", "sign companies"...)
-            found = tuple(sorted((vid for vid, n in phrases.items() if n), key=lambda vid: -phrases[vid]))
-            if 0 < len(found) <= BRAND_MARKETS:
-                return " ".join(words[:-1]), found
-    return None
-
-
-def with_brand_markets(verticals: list[Scored], named: tuple[str, tuple[str, ...]] | None) -> list[Scored]:
-    """The markets a brand names are the seller's buyers at least as strongly as a page naming them would say
-    (the help pages and glossaries of "SignTracker" never say "sign shops"), the likelier one first."""
-    if named is None:
-        return verticals
-    words, ids = named
-    why = [words.lower(), f"named in its brand: {words}"]
-    for rank, vid in enumerate(ids):
-        verticals = _lift(verticals, frozenset({vid}), round(BRAND_MARKET * (1 - 0.1 * rank), 4), why)
-    return verticals
-
-
-def _stems(text: str) -> tuple[str, ...]:
-    return tuple(without_plural_ending(w) or w for w in normalize(text).split())
-
-
-def _holds(phrase: tuple[str, ...], words: tuple[str, ...]) -> bool:
-    """Whether a market's phrase of two or more words holds ``words`` in a row."""
-    n = len(words)
-    return len(phrase) >= 2 and any(phrase[i:i + n] == words for i in range(len(phrase) - n + 1))
-
-
-def with_own_product(categories: list[Scored], verticals: list[Scored], product: tuple[str, frozenset[str],
-                     frozenset[str]] | None) -> tuple[list[Scored], list[Scored]]:
-    """A seller that is a known product sells that product's category to the markets that run it, at
-    least as strongly as a page of plain cue words would say (a help page that never names its market)."""
-    if product is None:
-        return categories, verticals
-    name, cats, verts = product
-    why = [f"known product: {name}"]
-    return _lift(categories, cats, KNOWN_PRODUCT_CATEGORY, why), _lift(verticals, verts, KNOWN_PRODUCT_VERTICAL, why)
-
-
-def _lift(scored: list[Scored], ids: frozenset[str], floor: float, why: list[str]) -> list[Scored]:
-    out = {s.id: s for s in scored}
-    for i in sorted(ids):
-        current = out.get(i)
-        if current is None or current.score < floor:
-            evidence = [*why, *(current.evidence if current else [])]
-            out[i] = Scored(id=i, score=floor, evidence=evidence)
-    return sorted(out.values(), key=lambda s: s.score, reverse=True)
-
-
 # What a software vendor calls what it sells, in its title, headings or opening copy ("ERP for pallet companies")
 _SOFTWARE_NOUNS = re.compile(
     r"\b(?:software|saas|erp|crm|app|apps|platform|cloud-based|web-based|free trial"
@@ -311,23 +150,3 @@ def software_first(categories: list[Scored], zones: Sequence[Zone], kb: Knowledg
     if software >= WEAK_CUES:  # a software category of its own: the trade words are its buyers'
         return [c for c in categories if kb.categories[c.id].kind == "software"]
     return [c for c in categories if kb.categories[c.id].kind == "software" or c.score >= WEAK_CUES]
-
-
-# A seller's trade, named by its brand's last word ("Tower 8 Staffing", "Icebreaker Agency") or by the offer its
-# page title leads with ("Legal Staffing Services"): that trade is the seller's, its buyers are someone else
-_TRADES = {"staffing": "staffing_agencies", "agency": "marketing_agencies", "logistics": "logistics_3pl_warehousing",
-           "3pl": "logistics_3pl_warehousing"}
-_TRADE_OFFER = re.compile(r"\b(staffing|3pl|logistics)\s+(?:services|solutions|company|agency|partner)$", re.I)
-
-
-def own_trade(site: SiteSnapshot, kb: KnowledgeBase) -> frozenset[str]:
-    """The verticals a seller's own name or title offer says it belongs to (see _TRADES)."""
-    own: set[str] = set()
-    for page in site.pages[:3]:
-        for words in (brand.split() for brand in _brands(_names_of(page))):
-            if len(words) > 1 and words[-1].lower() in _TRADES:
-                own.add(_TRADES[words[-1].lower()])
-        offer = _TRADE_OFFER.search(TITLE_SEPARATOR.split(page.title)[0].strip()) if page.title else None
-        if offer:
-            own.add(_TRADES[offer.group(1).lower()])
-    return frozenset(v for v in own if v in kb.verticals)

@@ -430,6 +430,6 @@ def test_warm_up_builds_every_matcher_a_run_needs() -> None:
     kb = load_knowledge()
     warm_up(kb)
     assert all(("select.section_index", s) in kb._derived for s in SECTIONS)
-    assert {"tailor.market_words", "routing.known_products"} <= set(kb._derived)
+    assert {"tailor.market_words", "seller_names.known_products"} <= set(kb._derived)
     built = [index.items for index in cues._CUE_INDEXES.values()]
     assert tuple(kb.categories.values()) in built and tuple(kb.verticals.values()) in built

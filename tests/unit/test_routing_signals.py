@@ -7,8 +7,9 @@ import pytest
 
 from graph.engine.analysis import analyze_seller
 from graph.engine.icp import targeting_for
-from graph.engine.routing import cued, own_industry, own_product
+from graph.engine.routing import cued, own_industry
 from graph.engine.select import rank_candidates
+from graph.engine.seller_names import own_product
 from graph.engine.text import Zone, without_contrasts, without_own_billing
 from graph.knowledge import KnowledgeBase
 from graph.state import MarketSignals, Scored
@@ -170,7 +171,7 @@ def test_a_market_both_signals_agree_on_is_targeted_even_from_one_cue_word(kb: K
 def test_a_seller_that_names_its_own_trade_is_not_its_own_buyer(kb: KnowledgeBase) -> None:
     """"Tower 8 Staffing" and "Legal Staffing Services" are staffing firms: staffing agencies are their trade,
     the employers they staff are their buyers; a staffing agency in a software vendor's title is its buyer."""
-    from graph.engine.routing import own_trade
+    from graph.engine.seller_names import own_trade
 
     def site(title: str, site_name: str = "") -> SiteSnapshot:
         page = Page(url="https://seller.example/", kind="home", title=title, site_name=site_name)
@@ -254,7 +255,7 @@ def test_a_brand_that_names_a_market_and_a_software_noun_names_the_sellers_buyer
         kb: KnowledgeBase, title: str, first: str) -> None:
     """A help page or glossary of "SignTracker" never says "sign shops"; its brand does. The market whose names
     hold the brand's words most often comes first, and lifts to BRAND_MARKET as evidence of the buyers."""
-    from graph.engine.routing import BRAND_MARKET, brand_markets, with_brand_markets
+    from graph.engine.seller_names import BRAND_MARKET, brand_markets, with_brand_markets
 
     page = Page(url="https://seller.example/", kind="home", title=title)
     named = brand_markets(SiteSnapshot(url=page.url, final_url=page.url, domain="seller.example", pages=[page]), kb)
@@ -266,7 +267,7 @@ def test_a_brand_that_names_a_market_and_a_software_noun_names_the_sellers_buyer
 @pytest.mark.parametrize("title", ["Features | Project Tracker", "Home | Acme Software", "Docs | Job Manager",
                                    "Home | Property Manager", "Blog | Time Tracker", "Acme Software Solutions"])
 def test_a_brand_of_common_words_or_none_names_no_market(kb: KnowledgeBase, title: str) -> None:
-    from graph.engine.routing import brand_markets
+    from graph.engine.seller_names import brand_markets
 
     page = Page(url="https://seller.example/", kind="home", title=title)
     assert brand_markets(SiteSnapshot(url=page.url, final_url=page.url, domain="seller.example", pages=[page]),
