@@ -92,9 +92,12 @@ def _brands(names: list[str]) -> list[str]:
 
 
 # a brand that is a market's name and a software noun ("Nursery Software", "SignTracker", "Dance Studio Manager")
-_SOFTWARE_SUFFIX = frozenset({"software", "manager", "tracker", "master", "systems", "suite"})
+# ... or a supplier's ("Electrical Wholesale", "Beauty Supply"): what it supplies names the trade that buys it
+_SOFTWARE_SUFFIX = frozenset({"software", "manager", "tracker", "master", "systems", "suite", "wholesale", "supply",
+                              "supplies"})
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 BRAND_MARKETS = 2  # a brand word found in more markets' names than this names none of them
+BRAND_RUNNER_UP = 0.5  # a market named half as often as the likeliest one is another reading of the brand
 BRAND_MARKET = 0.35  # how strongly a brand that names a market says who the seller sells to
 
 
@@ -115,6 +118,7 @@ def brand_markets(site: SiteSnapshot, kb: KnowledgeBase) -> tuple[str, tuple[str
                        for v in kb.verticals.values()}
             # the market whose names hold the words most often first ("sign shops", "sign companies"...)
             found = tuple(sorted((vid for vid, n in phrases.items() if n), key=lambda vid: -phrases[vid]))
+            found = tuple(vid for vid in found if phrases[vid] >= BRAND_RUNNER_UP * phrases[found[0]]) if found else ()
             if 0 < len(found) <= BRAND_MARKETS:
                 return " ".join(words[:-1]), found
     return None

@@ -250,6 +250,7 @@ def test_a_page_that_speaks_of_its_own_trade_sells_that_trades_services(kb: Know
     ("Retail Sales | Nursery Software", "greenhouse_nursery_growers"),
     ("Glossary of Job Terms | SignTracker", "sign_graphics_shops"),
     ("Pricing | Dance Studio Manager", "martial_arts_dance_studios"),
+    ("Terms of Sale | Electrical Wholesale", "electrical_contractors"),  # a supplier's: the trade that buys it
 ])
 def test_a_brand_that_names_a_market_and_a_software_noun_names_the_sellers_buyers(
         kb: KnowledgeBase, title: str, first: str) -> None:
@@ -265,7 +266,7 @@ def test_a_brand_that_names_a_market_and_a_software_noun_names_the_sellers_buyer
 
 
 @pytest.mark.parametrize("title", ["Features | Project Tracker", "Home | Acme Software", "Docs | Job Manager",
-                                   "Home | Property Manager", "Blog | Time Tracker", "Acme Software Solutions"])
+                                   "Blog | Time Tracker", "Acme Software Solutions", "Home | Business Supply"])
 def test_a_brand_of_common_words_or_none_names_no_market(kb: KnowledgeBase, title: str) -> None:
     from graph.engine.seller_names import brand_markets
 
