@@ -92,9 +92,10 @@ def _brands(names: list[str]) -> list[str]:
 
 
 # a brand that is a market's name and a software noun ("Nursery Software", "SignTracker", "Dance Studio Manager")
-# ... or a supplier's ("Electrical Wholesale", "Beauty Supply"): what it supplies names the trade that buys it
-_SOFTWARE_SUFFIX = frozenset({"software", "manager", "tracker", "master", "systems", "suite", "wholesale", "supply",
-                              "supplies"})
+# ... or a supplier's ("Electrical Wholesale", "Beauty Supply"): what it supplies names the trade that buys it;
+# or a services firm's ("Pharmacy Staffing", "Dental Marketing"): whom it staffs or markets for
+_BRAND_NOUNS = frozenset({"software", "manager", "tracker", "master", "systems", "suite", "wholesale", "supply",
+                          "supplies", "staffing", "marketing"})
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 BRAND_MARKETS = 2  # a brand word found in more markets' names than this names none of them
 BRAND_RUNNER_UP = 0.5  # a market named half as often as the likeliest one is another reading of the brand
@@ -102,26 +103,36 @@ BRAND_MARKET = 0.35  # how strongly a brand that names a market says who the sel
 
 
 def brand_markets(site: SiteSnapshot, kb: KnowledgeBase) -> tuple[str, tuple[str, ...]] | None:
-    """The markets a vertical-software vendor's brand names: the words before its software noun, found in a
-    market's cue or label phrases ("Nursery Software": retail and wholesale nurseries). None when the brand
-    names no market, or a word too common to name one."""
+    """The markets a vertical vendor's brand names: the words before its software, supply or trade noun, found
+    in a market's cue or label phrases ("Nursery Software": retail and wholesale nurseries; "HCC Pharmacy
+    Staffing": pharmacies). None when the brand names no market, or a word too common to name one."""
     for page in site.pages[:3]:
         for brand in _brands(_names_of(page)):
             words = _CAMEL.sub(" ", brand).split()
-            if len(words) < 2 or words[-1].lower() not in _SOFTWARE_SUFFIX:
+            if len(words) < 2 or words[-1].lower() not in _BRAND_NOUNS:
                 continue
-            named = _stems(" ".join(words[:-1]))
-            if not named or min(len(w) for w in named) < 4:
-                continue
-            phrases = {v.id: sum(_holds(_stems(phrase), named) for phrase in (*(c.phrase for c in v.cues),
-                                                                                *v.industry_labels))
-                       for v in kb.verticals.values()}
-            # the market whose names hold the words most often first ("sign shops", "sign companies"...)
-            found = tuple(sorted((vid for vid, n in phrases.items() if n), key=lambda vid: -phrases[vid]))
-            found = tuple(vid for vid in found if phrases[vid] >= BRAND_RUNNER_UP * phrases[found[0]]) if found else ()
-            if 0 < len(found) <= BRAND_MARKETS:
-                return " ".join(words[:-1]), found
+            # the words before the noun, after any initials or number the firm goes by ("HCC Pharmacy": "Pharmacy")
+            for start in range(len(words) - 1):
+                if start and not (words[start - 1].isupper() or words[start - 1].isdigit()):
+                    break
+                found = _named_markets(_stems(" ".join(words[start:-1])), kb)
+                if found:
+                    return " ".join(words[start:-1]), found
     return None
+
+
+def _named_markets(named: tuple[str, ...], kb: KnowledgeBase) -> tuple[str, ...]:
+    """The markets whose cue or label phrases hold ``named`` in a row, the likeliest first; () when none, when
+    a word is too short to name one, or when too many markets share the words."""
+    if not named or min(len(w) for w in named) < 4:
+        return ()
+    phrases = {v.id: sum(_holds(_stems(phrase), named) for phrase in (*(c.phrase for c in v.cues),
+                                                                        *v.industry_labels))
+               for v in kb.verticals.values()}
+    # the market whose names hold the words most often first ("sign shops", "sign companies"...)
+    found = sorted((vid for vid, n in phrases.items() if n), key=lambda vid: -phrases[vid])
+    found = [vid for vid in found if phrases[vid] >= BRAND_RUNNER_UP * phrases[found[0]]] if found else []
+    return tuple(found) if len(found) <= BRAND_MARKETS else ()
 
 
 def with_brand_markets(verticals: list[Scored], named: tuple[str, tuple[str, ...]] | None) -> list[Scored]:

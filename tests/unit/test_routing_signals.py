@@ -251,6 +251,7 @@ def test_a_page_that_speaks_of_its_own_trade_sells_that_trades_services(kb: Know
     ("Glossary of Job Terms | SignTracker", "sign_graphics_shops"),
     ("Pricing | Dance Studio Manager", "martial_arts_dance_studios"),
     ("Terms of Sale | Electrical Wholesale", "electrical_contractors"),  # a supplier's: the trade that buys it
+    ("Need a relief pharmacist? | HCC Pharmacy Staffing", "pharmacies"),  # a staffing firm's, after its initials
 ])
 def test_a_brand_that_names_a_market_and_a_software_noun_names_the_sellers_buyers(
         kb: KnowledgeBase, title: str, first: str) -> None:
@@ -266,7 +267,8 @@ def test_a_brand_that_names_a_market_and_a_software_noun_names_the_sellers_buyer
 
 
 @pytest.mark.parametrize("title", ["Features | Project Tracker", "Home | Acme Software", "Docs | Job Manager",
-                                   "Blog | Time Tracker", "Acme Software Solutions", "Home | Business Supply"])
+                                   "Blog | Time Tracker", "Acme Software Solutions", "Home | Business Supply",
+                                   "Waivers | CenterEdge Software", "Docs | Back Office Manager"])
 def test_a_brand_of_common_words_or_none_names_no_market(kb: KnowledgeBase, title: str) -> None:
     from graph.engine.seller_names import brand_markets
 
