@@ -124,7 +124,8 @@ def _with_typical_markets(verticals: list[Scored], market: MarketSignals, kb: Kn
 
 
 NAMED_BUYER = 0.1  # how strongly a page must name a market the leading category sells to
-SOLD_TO_LEAD = 0.5  # how strong the leading category must be for what it is sold to, to lead
+SOLD_TO_LEAD = 0.4  # how strong the leading category must be for what it is sold to, to lead
+TALKED_ABOUT = 0.7  # what is left of a market the page names that the leading category is not sold to
 
 
 def _sold_to_first(verticals: list[Scored], market: MarketSignals, kb: KnowledgeBase) -> list[Scored]:
@@ -141,7 +142,10 @@ def _sold_to_first(verticals: list[Scored], market: MarketSignals, kb: Knowledge
         return verticals
     top = verticals[0].score
     lifted = named[0].model_copy(update={"score": top})
-    return [lifted, *(v for v in verticals if v.id != lifted.id)]
+    # the markets it is not sold to are what the page talks about: behind the one it is sold to
+    rest = [v if v.id in typical else v.model_copy(update={"score": round(v.score * TALKED_ABOUT, 4)})
+            for v in verticals if v.id != lifted.id]
+    return [lifted, *sorted(rest, key=lambda s: s.score, reverse=True)]
 
 
 def _other_readings_out(categories: list[Scored]) -> list[Scored]:

@@ -43,6 +43,11 @@ def test_a_market_the_leading_category_is_sold_to_leads_the_markets_the_page_onl
     targeting = targeting_for(market, kb, None)
     assert targeting.verticals[0].id == "wholesale_distributors"
     assert targeting.verticals[0].score == 0.55
+    # the market it is not sold to stays, behind: what the page talks about (TALKED_ABOUT of its score)
+    from graph.engine.icp import TALKED_ABOUT
+
+    talked = next(v for v in targeting.verticals if v.id == "retail_stores")
+    assert talked.score < targeting.verticals[0].score * TALKED_ABOUT
     channel = targeting_for(market.model_copy(update={"motions": ["channel"]}), kb, None)
     assert channel.verticals[0].id == "retail_stores"
     weak = targeting_for(market.model_copy(update={"categories": [Scored(id="distribution_erp_commerce",
