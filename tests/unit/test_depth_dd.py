@@ -28,6 +28,11 @@ DEEPENED = (
     "countertop_stone_fabricators", "flooring_retailers_contractors", "painting_contractors",
     "fence_deck_contractors",
 )
+# Priority-2 markets that lacked a directory of their own: the directory and a data point it feeds.
+GIVEN_A_SOURCE = (
+    "livestock_poultry_producers", "creators_influencers", "trade_professional_associations",
+    "economic_development_organizations", "smoke_vape_shops", "aggregates_quarries",
+)
 MARKET_SOURCE_KINDS = {"registry", "website", "dataset"}
 
 # A vertical-software vendor's page for the market -> the new system-of-record data point its blueprint must hold.
@@ -81,7 +86,7 @@ def test_each_market_has_three_of_its_own_data_points_per_section(kb: KnowledgeB
     assert all(count >= 3 for count in per_section.values()), (vertical_id, per_section)
 
 
-@pytest.mark.parametrize("vertical_id", DEEPENED)
+@pytest.mark.parametrize("vertical_id", DEEPENED + GIVEN_A_SOURCE)
 def test_each_market_has_a_trade_source_of_its_own(kb: KnowledgeBase, vertical_id: str) -> None:
     shared = _shared_sources()
     used = {ref.source for key in _written_for(kb, vertical_id) for ref in kb.data_points[key].sources}
@@ -96,13 +101,13 @@ def test_every_new_source_is_real_and_used() -> None:
     for source in pack["sources"]:
         assert source["id"] in keys_using, source["id"]
         assert source["kind"] in MARKET_SOURCE_KINDS and source["verticals"], source["id"]
-        assert set(source["verticals"]) <= set(DEEPENED), source["id"]
+        assert set(source["verticals"]) <= {*DEEPENED, *GIVEN_A_SOURCE}, source["id"]
 
 
 def test_new_data_points_are_for_these_markets_and_name_their_sources(kb: KnowledgeBase) -> None:
     for raw in _pack()["data_points"]:
         spec = kb.data_points[str(raw["key"])]
-        assert spec.applies_to.verticals and set(spec.applies_to.verticals) <= set(DEEPENED), spec.key
+        assert spec.applies_to.verticals and set(spec.applies_to.verticals) <= {*DEEPENED, *GIVEN_A_SOURCE}, spec.key
         assert spec.method and spec.sources and spec.signals, spec.key
         assert "{offering}" in spec.why, spec.key
         assert 0.8 <= spec.weight <= 1.8, spec.key
