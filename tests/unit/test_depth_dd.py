@@ -28,10 +28,12 @@ DEEPENED = (
     "countertop_stone_fabricators", "flooring_retailers_contractors", "painting_contractors",
     "fence_deck_contractors",
 )
-# Priority-2 markets that lacked a directory of their own: the directory and a data point it feeds.
+# Priority-2 markets given a directory of their own (they had none, or none in the US): the directory and a data
+# point it feeds.
 GIVEN_A_SOURCE = (
     "livestock_poultry_producers", "creators_influencers", "trade_professional_associations",
-    "economic_development_organizations", "smoke_vape_shops", "aggregates_quarries",
+    "economic_development_organizations", "smoke_vape_shops", "aggregates_quarries", "podiatry_practices",
+    "skilled_nursing_facilities", "shooting_ranges",
 )
 MARKET_SOURCE_KINDS = {"registry", "website", "dataset"}
 
