@@ -35,6 +35,9 @@ GIVEN_A_SOURCE = (
     "economic_development_organizations", "smoke_vape_shops", "aggregates_quarries", "podiatry_practices",
     "skilled_nursing_facilities", "shooting_ranges",
 )
+# Priority-2 markets whose own technographic section was thin (two data points): a third system of record.
+GIVEN_A_TECHNOGRAPHIC = ("data_center_operators", "flight_schools")
+EVERY_MARKET = {*DEEPENED, *GIVEN_A_SOURCE, *GIVEN_A_TECHNOGRAPHIC}
 MARKET_SOURCE_KINDS = {"registry", "website", "dataset"}
 
 # A vertical-software vendor's page for the market -> the new system-of-record data point its blueprint must hold.
@@ -88,6 +91,12 @@ def test_each_market_has_three_of_its_own_data_points_per_section(kb: KnowledgeB
     assert all(count >= 3 for count in per_section.values()), (vertical_id, per_section)
 
 
+@pytest.mark.parametrize("vertical_id", GIVEN_A_TECHNOGRAPHIC)
+def test_thin_technographic_sections_have_three_systems_of_record(kb: KnowledgeBase, vertical_id: str) -> None:
+    technographic = [key for key in _written_for(kb, vertical_id) if kb.data_points[key].section == "technographic"]
+    assert len(technographic) >= 3, (vertical_id, technographic)
+
+
 @pytest.mark.parametrize("vertical_id", DEEPENED + GIVEN_A_SOURCE)
 def test_each_market_has_a_trade_source_of_its_own(kb: KnowledgeBase, vertical_id: str) -> None:
     shared = _shared_sources()
@@ -103,13 +112,13 @@ def test_every_new_source_is_real_and_used() -> None:
     for source in pack["sources"]:
         assert source["id"] in keys_using, source["id"]
         assert source["kind"] in MARKET_SOURCE_KINDS and source["verticals"], source["id"]
-        assert set(source["verticals"]) <= {*DEEPENED, *GIVEN_A_SOURCE}, source["id"]
+        assert set(source["verticals"]) <= EVERY_MARKET, source["id"]
 
 
 def test_new_data_points_are_for_these_markets_and_name_their_sources(kb: KnowledgeBase) -> None:
     for raw in _pack()["data_points"]:
         spec = kb.data_points[str(raw["key"])]
-        assert spec.applies_to.verticals and set(spec.applies_to.verticals) <= {*DEEPENED, *GIVEN_A_SOURCE}, spec.key
+        assert spec.applies_to.verticals and set(spec.applies_to.verticals) <= EVERY_MARKET, spec.key
         assert spec.method and spec.sources and spec.signals, spec.key
         assert "{offering}" in spec.why, spec.key
         assert 0.8 <= spec.weight <= 1.8, spec.key
