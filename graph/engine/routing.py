@@ -117,18 +117,20 @@ def cued(s: Scored) -> bool:
 _SOFTWARE_NOUNS = re.compile(
     r"\b(?:software|saas|erp|crm|app|apps|platform|cloud-based|web-based|free trial"
     r"|(?:book|request|schedule) a demo)\b", re.I)
+_FOR_WHOM = re.compile(r"\s+(?:(?:built|made|designed|purpose-built)\s+)?for\s", re.I)  # "CRM built for roofers"
 SOFTWARE_OPENING = 1500  # the opening of the body that says what the page sells
 SOFTWARE_WORDS = 2  # distinct software nouns that make a page a software vendor's
 
 
 def says_software(zones: Sequence[Zone]) -> bool:
     """Whether the page calls what it sells software: two software nouns in its title, headings and the
-    opening of its body, or one followed by whom it is for ("ERP for pallet companies" says it twice)."""
+    opening of its body, or one followed by whom it is for ("ERP for pallet companies", "the CRM built for roofing
+    contractors" say it twice)."""
     opening = " ".join(z.text if z.name != "body" else z.text[:SOFTWARE_OPENING]
                        for z in zones if z.name in {"title", "headings", "body"})
     found = list(_SOFTWARE_NOUNS.finditer(opening))
     nouns = {m.group(0).lower() for m in found}
-    said_for = any(opening[m.end():m.end() + 5].lower() == " for " for m in found)
+    said_for = any(_FOR_WHOM.match(opening, m.end()) for m in found)
     return len(nouns) + said_for >= SOFTWARE_WORDS
 
 

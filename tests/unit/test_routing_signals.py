@@ -275,3 +275,16 @@ def test_a_brand_of_common_words_or_none_names_no_market(kb: KnowledgeBase, titl
     page = Page(url="https://seller.example/", kind="home", title=title)
     assert brand_markets(SiteSnapshot(url=page.url, final_url=page.url, domain="seller.example", pages=[page]),
                          kb) is None
+
+
+@pytest.mark.parametrize(("text", "software"), [
+    ("The CRM built for roofing contractors. Order aerial measurements.", True),
+    ("ERP for pallet companies", True),
+    ("Scheduling software and a mobile app for crews", True),
+    ("Our court reporters cover depositions; book on our app.", False),
+])
+def test_a_page_says_it_sells_software_by_two_software_nouns_or_one_and_whom_it_is_for(
+        text: str, software: bool) -> None:
+    from graph.engine.routing import says_software
+
+    assert says_software([Zone("body", text, 1.0, "https://seller.example/")]) is software
