@@ -19,6 +19,7 @@ from graph.state import Scored
 __all__ = ["SATURATION", "score_cues", "singular_of"]
 
 SATURATION = 4.0  # raw cue mass at which a score reaches ~63%
+GENERIC_CUE = 0.3  # a cue weighted this low is a common word: a title or heading does not make it telling
 SINGULAR_WEIGHT = 0.9  # a plural cue's singular counts a little less than the cue as written
 # A one-word cue finds its singular only when its author weighted it as specific and it is a plain noun:
 # "practices", "units" or "stores" in the singular name anything.
@@ -75,7 +76,9 @@ def score_cues(
         for (idx, cue), (n, weight) in found.items():
             # diminishing returns per zone: 1, 1.5, 1.75, ...
             masses = cue_masses.setdefault(idx, {})
-            masses[cue] = masses.get(cue, 0.0) + weight * zone.weight * (2 - 0.5 ** (n - 1))
+            # a generic word is no stronger for standing in a title ("Five Tips for..." names no POS)
+            zone_weight = zone.weight if weight > GENERIC_CUE else min(zone.weight, 1.0)
+            masses[cue] = masses.get(cue, 0.0) + weight * zone_weight * (2 - 0.5 ** (n - 1))
     scored: list[Scored] = []
     for idx, masses in sorted(cue_masses.items()):  # catalogue order, so ties rank as before
         item = items[idx]

@@ -56,3 +56,19 @@ def test_the_other_number_is_found_only_when_asked_and_counts_as_the_same_cue() 
     both = score_cues([market], [Zone("body", "marina marinas", 1.0, "u")], min_distinct=2, singulars=True)
     one = score_cues([market], [Zone("body", "marinas marinas", 1.0, "u")], min_distinct=2, singulars=True)
     assert both[0].score == pytest.approx(one[0].score, abs=0.02)
+
+
+def test_a_generic_word_is_no_stronger_in_a_title_while_a_specific_cue_is() -> None:
+    """"Five Tips for Booking a Court Reporter": a title weighs three times the body, but "tips" (a common word,
+    weighted GENERIC_CUE) is no more telling there than in a paragraph; "court reporters" in a title is."""
+    from graph.engine.cues import GENERIC_CUE
+
+    pos = Vertical.model_construct(id="pos", cues=[Cue(phrase="tips", weight=GENERIC_CUE)])
+    court = Vertical.model_construct(id="court", cues=[Cue(phrase="court reporters", weight=1.0)])
+
+    def score(item: Vertical, zone: str, weight: float, text: str) -> float:
+        found = score_cues([item], [Zone(zone, text, weight, "https://seller.example/")], min_distinct=1)
+        return found[0].score
+
+    assert score(pos, "title", 3.0, "Five tips") == score(pos, "body", 1.0, "Five tips")
+    assert score(court, "title", 3.0, "Court reporters") > score(court, "body", 1.0, "Court reporters")
