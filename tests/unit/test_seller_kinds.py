@@ -122,3 +122,19 @@ def test_a_components_makers_blueprint_asks_for_the_leads_incumbent_supplier(kb:
     resolved, targeting = resolve_icp(analysis.company, analysis.market, kb, None)
     points = select_section("technographic", kb, analysis.company, targeting, analysis.zones, resolved, 10)
     assert "kind_incumbent_supplier" in {p.key for p in points}
+
+
+def test_a_facility_services_sellers_lead_is_asked_for_its_vendor_work_order_platform(kb: KnowledgeBase) -> None:
+    """A commercial pest-control, striping or grease-trap firm's leads are multi-site owners who dispatch and pay
+    contractors through a work-order platform (ServiceChannel, Corrigo): every facility-services category asks
+    for it, and no software vendor's does."""
+    from graph.engine.select import rank_candidates
+    from graph.state import MarketSignals
+
+    spec = kb.data_points["lt_facilities_vendor_platform"]
+    assert "facility_services" in spec.applies_to.kinds
+    for category in kb.categories.values():
+        targeting = MarketSignals(categories=[Scored(id=category.id, score=0.8)])
+        keys = {c.spec.key for c in rank_candidates("technographic", kb, targeting, [])}
+        claimed = category.kind == "facility_services" or category.id in spec.applies_to.categories
+        assert (spec.key in keys) == claimed, category.id
