@@ -118,8 +118,8 @@ def test_a_software_vendor_for_the_new_market_targets_it_with_its_own_must_haves
                                                                                  vertical_id: str) -> None:
     verticals, musts = _musts(kb, _site(*VERTICAL_PAGES[vertical_id]))
     assert verticals and verticals[0] == vertical_id, verticals
-    foreign = [k for k in musts
-               if not kb.data_points[k].applies_to.any and (markets := _written_for(kb, k)) and vertical_id not in markets]
+    foreign = [k for k in musts if not kb.data_points[k].applies_to.any
+               and (markets := _written_for(kb, k)) and vertical_id not in markets]
     assert not foreign, (vertical_id, foreign)
     own = [k for k in musts if vertical_id in _written_for(kb, k)]
     assert len(own) >= 5, (vertical_id, musts)
