@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from graph.engine.cues import score_cues
@@ -192,6 +193,7 @@ def _labels(kb: KnowledgeBase, targeting: MarketSignals) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+@lru_cache(maxsize=4096)  # the same labels and cue words recur in every data point's why
 def _stems(phrase: str) -> tuple[str, ...]:
     """A phrase's words, each without a plural ending: "yoga studios" and "yoga studio" are the same words."""
     return tuple(w[:-1] if w.endswith("s") and not w.endswith("ss") else w for w in normalize(phrase).split())
@@ -200,10 +202,14 @@ def _stems(phrase: str) -> tuple[str, ...]:
 def page_label(kb: KnowledgeBase, vertical: Scored) -> str | None:
     """The market's label in the page's own words ("heating oil dealers" for fuel distributors, heating oil and
     propane dealers), or None when no label holds them."""
-    labels = [label for label in kb.verticals[vertical.id].industry_labels
-              if normalize(label).rsplit(" ", 1)[-1] not in _NOT_A_BUSINESS]
-    first = _named_first(labels, vertical.evidence)[:1]
-    return first[0] if first and _naming(first[0], vertical.evidence) else None
+    return _page_label(tuple(kb.verticals[vertical.id].industry_labels), tuple(vertical.evidence))
+
+
+@lru_cache(maxsize=1024)  # asked once per data point's why: the same market and evidence all run long
+def _page_label(labels: tuple[str, ...], evidence: tuple[str, ...]) -> str | None:
+    businesses = [label for label in labels if normalize(label).rsplit(" ", 1)[-1] not in _NOT_A_BUSINESS]
+    first = _named_first(businesses, evidence)[:1]
+    return first[0] if first and _naming(first[0], evidence) else None
 
 
 # labels that name people or teams inside a business ("developer teams", "practice managers"), not the business:
@@ -215,7 +221,7 @@ _NOT_A_BUSINESS = frozenset({"team", "teams", "department", "departments", "mana
 
 def _naming(label: str, evidence: Sequence[str]) -> float:
     """How strongly a label holds the page's words (the earlier the word in ``evidence``, the more)."""
-    cues = [_stems(e) for e in evidence if normalize(e).strip()]
+    cues = [stems for stems in map(_stems, evidence) if stems]
     words = _stems(label)
     return sum(len(cues) - rank for rank, cue in enumerate(cues)
                if any(words[i:i + len(cue)] == cue for i in range(len(words) - len(cue) + 1)))
