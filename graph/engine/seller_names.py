@@ -126,13 +126,18 @@ def _named_markets(named: tuple[str, ...], kb: KnowledgeBase) -> tuple[str, ...]
     a word is too short to name one, or when too many markets share the words."""
     if not named or min(len(w) for w in named) < 4:
         return ()
-    phrases = {v.id: sum(_holds(_stems(phrase), named) for phrase in (*(c.phrase for c in v.cues),
-                                                                        *v.industry_labels))
-               for v in kb.verticals.values()}
+    stemmed = kb.derived("seller_names.market_phrases", lambda: _market_phrases(kb))
+    phrases = {vid: sum(_holds(phrase, named) for phrase in names) for vid, names in stemmed.items()}
     # the market whose names hold the words most often first ("sign shops", "sign companies"...)
     found = sorted((vid for vid, n in phrases.items() if n), key=lambda vid: -phrases[vid])
     found = [vid for vid in found if phrases[vid] >= BRAND_RUNNER_UP * phrases[found[0]]] if found else []
     return tuple(found) if len(found) <= BRAND_MARKETS else ()
+
+
+def _market_phrases(kb: KnowledgeBase) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Each market's cue and label phrases, stemmed: built once per knowledge base, not per brand."""
+    return {v.id: tuple(_stems(phrase) for phrase in (*(c.phrase for c in v.cues), *v.industry_labels))
+            for v in kb.verticals.values()}
 
 
 def with_brand_markets(verticals: list[Scored], named: tuple[str, tuple[str, ...]] | None) -> list[Scored]:
