@@ -14,3 +14,11 @@ def seller_site(title: str, body_html: str, *, nav: str = "", footer: str = "") 
             "</body></html>")
     page = extract_page(html, SELLER_URL, kind="home")
     return SiteSnapshot(url=SELLER_URL, final_url=SELLER_URL, domain="seller.example", pages=[page])
+
+
+def product_page(title: str, body: str) -> SiteSnapshot:
+    """A vendor's product page: a paragraph of ``body`` with the navigation and footer every such page carries."""
+    return seller_site(title, f"<p>{body}</p>",
+                       nav="<nav><a href='/'>Home</a> <a href='/features'>Features</a> <a href='/pricing'>Pricing"
+                           "</a></nav>",
+                       footer="<footer>Privacy policy. Terms of service. Book a demo. (c) 2026</footer>")

@@ -7,18 +7,14 @@ of its market. A software seller's page for a few of these markets now gets the 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from graph.knowledge import KnowledgeBase
+from tests.support.depth import pack, shared_source_ids, written_for
 from tests.support.routing import chosen_keys, routed
-from tests.support.seller_pages import seller_site
-from tools.site import SiteSnapshot
+from tests.support.seller_pages import product_page
 
-DATA = Path(__file__).resolve().parents[2] / "graph" / "knowledge" / "data"
-PACK = DATA / "packs" / "depth_da.yaml"
+PACK = "depth_da.yaml"
 SECTIONS = ("firmographic", "technographic", "personalization")
 
 PRIORITY_1 = (
@@ -59,47 +55,31 @@ PAGES = {
 }
 
 
-def _pack() -> dict[str, list[dict[str, object]]]:
-    return yaml.safe_load(PACK.read_text(encoding="utf-8"))
-
 
 def _new_keys() -> list[str]:
-    return [str(d["key"]) for d in _pack()["data_points"]]
+    return [str(d["key"]) for d in pack(PACK)["data_points"]]
 
 
-def _shared_source_ids() -> set[str]:
-    return {str(s["id"]) for s in yaml.safe_load((DATA / "sources.yaml").read_text(encoding="utf-8"))["sources"]}
 
-
-def _own(kb: KnowledgeBase, vertical_id: str) -> list[str]:
-    return [key for key, dp in kb.data_points.items()
-            if vertical_id in dp.applies_to.verticals and not dp.applies_to.any]
-
-
-def _site(title: str, body: str) -> SiteSnapshot:
-    return seller_site(title, f"<p>{body}</p>",
-                       nav="<nav><a href='/'>Home</a> <a href='/features'>Features</a> <a href='/pricing'>Pricing"
-                           "</a> <a href='/blog'>Blog</a></nav>",
-                       footer="<footer>Privacy policy. Terms of service. Book a demo. (c) 2026</footer>")
 
 
 @pytest.mark.parametrize("vertical_id", DEEPENED)
 def test_each_vertical_has_three_of_its_own_data_points_per_section(kb: KnowledgeBase, vertical_id: str) -> None:
-    own = _own(kb, vertical_id)
+    own = written_for(kb, vertical_id)
     counts = {section: sum(1 for key in own if kb.data_points[key].section == section) for section in SECTIONS}
     assert all(n >= 3 for n in counts.values()), (vertical_id, counts)
 
 
 @pytest.mark.parametrize("vertical_id", DEEPENED)
 def test_each_vertical_has_a_market_specific_list_of_its_businesses(kb: KnowledgeBase, vertical_id: str) -> None:
-    shared = _shared_source_ids()
-    specific = {ref.source for key in _own(kb, vertical_id) for ref in kb.data_points[key].sources
+    shared = shared_source_ids()
+    specific = {ref.source for key in written_for(kb, vertical_id) for ref in kb.data_points[key].sources
                 if ref.source not in shared and kb.sources[ref.source].kind in LIST_KINDS}
     assert specific, vertical_id
 
 
 def test_every_new_source_is_used_by_a_data_point_of_its_market(kb: KnowledgeBase) -> None:
-    sources = _pack()["sources"]
+    sources = pack(PACK)["sources"]
     assert len(sources) >= 25
     for entry in sources:
         source_id = str(entry["id"])
@@ -136,7 +116,7 @@ def test_every_vertical_gained_something_from_this_pack(kb: KnowledgeBase) -> No
 def test_a_sellers_page_for_the_market_gets_its_new_technographic_data_point(kb: KnowledgeBase,
                                                                             vertical_id: str) -> None:
     expected, title, body = PAGES[vertical_id]
-    analysis, targeting = routed(_site(title, body), kb)
+    analysis, targeting = routed(product_page(title, body), kb)
     assert targeting.verticals and targeting.verticals[0].id == vertical_id, [v.id for v in targeting.verticals]
     keys = chosen_keys(kb, analysis, targeting)
     new_technographic = {key for key in _new_keys()

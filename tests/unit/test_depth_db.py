@@ -10,15 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from graph.knowledge import KnowledgeBase
 from graph.knowledge.base import load_from
+from tests.support.depth import claimed_by, pack, shared_source_ids
 from tests.support.routing import chosen_sections, routed
 from tests.support.seller_pages import seller_site
 
-DATA = Path(__file__).resolve().parents[2] / "graph" / "knowledge" / "data"
-PACK = DATA / "packs" / "depth_db.yaml"
+PACK = "depth_db.yaml"
 SECTIONS = ("firmographic", "technographic", "personalization")
 LISTED_KINDS = {"registry", "website", "dataset"}
 
@@ -57,24 +56,12 @@ PAGES = {
 }
 
 
-def _pack() -> dict[str, list[dict[str, object]]]:
-    return yaml.safe_load(PACK.read_text(encoding="utf-8"))
 
-
-def _shared_sources() -> set[str]:
-    return {str(s["id"]) for s in yaml.safe_load((DATA / "sources.yaml").read_text(encoding="utf-8"))["sources"]}
-
-
-def _specific(kb: KnowledgeBase, vertical_id: str) -> list[str]:
-    """The data points written for the vertical (listed by it or naming it), generic ones left out."""
-    keys = set(kb.verticals[vertical_id].data_points) | {
-        key for key, dp in kb.data_points.items() if vertical_id in dp.applies_to.verticals}
-    return sorted(key for key in keys if not kb.data_points[key].applies_to.any)
 
 
 @pytest.mark.parametrize("vertical_id", DEEPENED)
 def test_a_deepened_vertical_has_three_specific_data_points_per_section(kb: KnowledgeBase, vertical_id: str) -> None:
-    keys = _specific(kb, vertical_id)
+    keys = claimed_by(kb, vertical_id)
     for section in SECTIONS:
         in_section = [key for key in keys if kb.data_points[key].section == section]
         assert len(in_section) >= 3, (vertical_id, section, in_section)
@@ -82,26 +69,26 @@ def test_a_deepened_vertical_has_three_specific_data_points_per_section(kb: Know
 
 @pytest.mark.parametrize("vertical_id", DEEPENED)
 def test_a_deepened_vertical_is_served_by_a_market_source_of_this_pack(kb: KnowledgeBase, vertical_id: str) -> None:
-    shared = _shared_sources()
-    used = {ref.source for key in _specific(kb, vertical_id) for ref in kb.data_points[key].sources}
+    shared = shared_source_ids()
+    used = {ref.source for key in claimed_by(kb, vertical_id) for ref in kb.data_points[key].sources}
     market = {s for s in used if s not in shared and kb.sources[s].kind in LISTED_KINDS}
     assert market, vertical_id
-    ours = {str(s["id"]) for s in _pack()["sources"] if vertical_id in s.get("verticals", [])}  # type: ignore[operator]
+    ours = {str(s["id"]) for s in pack(PACK)["sources"] if vertical_id in s.get("verticals", [])}  # type: ignore[operator]
     assert ours & used, (vertical_id, ours)
 
 
 def test_every_source_of_the_pack_is_collected_by_a_data_point_of_its_markets(kb: KnowledgeBase) -> None:
-    for source in _pack()["sources"]:
+    for source in pack(PACK)["sources"]:
         sid = str(source["id"])
         markets = set(kb.sources[sid].verticals)
         assert markets and markets <= set(DEEPENED), sid
-        served = {v for v in markets for key in _specific(kb, v)
+        served = {v for v in markets for key in claimed_by(kb, v)
                   if sid in {ref.source for ref in kb.data_points[key].sources}}
         assert served == markets, (sid, markets - served)
 
 
 def test_new_data_points_are_written_for_deepened_markets_only(kb: KnowledgeBase) -> None:
-    new = [d for d in _pack()["data_points"] if not d.get("extend")]
+    new = [d for d in pack(PACK)["data_points"] if not d.get("extend")]
     assert len(new) >= 30
     for raw in new:
         spec = kb.data_points[str(raw["key"])]

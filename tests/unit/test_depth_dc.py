@@ -7,17 +7,14 @@ the market's new system-of-record data point in its blueprint."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from graph.knowledge import KnowledgeBase
+from tests.support.depth import claimed_by, pack, shared_source_ids
 from tests.support.routing import chosen_sections, routed
-from tests.support.seller_pages import seller_site
+from tests.support.seller_pages import product_page
 
-DATA = Path(__file__).resolve().parents[2] / "graph" / "knowledge" / "data"
-PACK = DATA / "packs" / "depth_dc.yaml"
+PACK = "depth_dc.yaml"
 SECTIONS = ("firmographic", "technographic", "personalization")
 SPECIFIC_KINDS = {"registry", "website", "dataset"}
 
@@ -58,28 +55,16 @@ PAGES = {
 }
 
 
-def _pack() -> dict[str, list[dict[str, object]]]:
-    return yaml.safe_load(PACK.read_text(encoding="utf-8"))
-
-
-def _generic_sources() -> set[str]:
-    return {str(s["id"]) for s in yaml.safe_load((DATA / "sources.yaml").read_text(encoding="utf-8"))["sources"]}
 
 
 def _new_sources() -> set[str]:
-    return {str(s["id"]) for s in _pack()["sources"] if not s.get("extend")}
+    return {str(s["id"]) for s in pack(PACK)["sources"] if not s.get("extend")}
 
-
-def _own_keys(kb: KnowledgeBase, vertical_id: str) -> set[str]:
-    """The vertical's data points: those it lists and those written for it, never the generic (any) ones."""
-    keys = set(kb.verticals[vertical_id].data_points) | {
-        key for key, dp in kb.data_points.items() if vertical_id in dp.applies_to.verticals}
-    return {key for key in keys if key in kb.data_points and not kb.data_points[key].applies_to.any}
 
 
 def test_the_pack_covers_only_its_own_verticals() -> None:
     """Every data point the pack defines is written for verticals of this group only."""
-    for dp in _pack()["data_points"]:
+    for dp in pack(PACK)["data_points"]:
         if dp.get("extend"):
             continue
         verticals = set(dp["applies_to"]["verticals"])  # type: ignore[index]
@@ -90,7 +75,7 @@ def test_the_pack_covers_only_its_own_verticals() -> None:
 @pytest.mark.parametrize("section", SECTIONS)
 def test_each_deepened_vertical_has_three_data_points_per_section(kb: KnowledgeBase, vertical_id: str,
                                                                   section: str) -> None:
-    count = sum(kb.data_points[key].section == section for key in _own_keys(kb, vertical_id))
+    count = sum(kb.data_points[key].section == section for key in claimed_by(kb, vertical_id))
     assert count >= 3, f"{vertical_id}: {count} {section} data points"
 
 
@@ -98,8 +83,8 @@ def test_each_deepened_vertical_has_three_data_points_per_section(kb: KnowledgeB
 def test_each_deepened_vertical_has_a_market_source_of_its_own(kb: KnowledgeBase, vertical_id: str) -> None:
     """A registry, association directory or industry dataset, not a shared generic source, feeds its data
     points - and one of them is a source this pack added for the market."""
-    generic = _generic_sources()
-    used = {ref.source for key in _own_keys(kb, vertical_id) for ref in kb.data_points[key].sources}
+    generic = shared_source_ids()
+    used = {ref.source for key in claimed_by(kb, vertical_id) for ref in kb.data_points[key].sources}
     specific = {sid for sid in used - generic if kb.sources[sid].kind in SPECIFIC_KINDS}
     assert specific, vertical_id
     added_for_market = {sid for sid in specific & _new_sources() if vertical_id in kb.sources[sid].verticals}
@@ -122,10 +107,7 @@ def test_every_new_source_names_markets_of_this_group(kb: KnowledgeBase) -> None
 @pytest.mark.parametrize("vertical_id", sorted(PAGES))
 def test_a_seller_page_for_the_market_gets_its_new_system_of_record(kb: KnowledgeBase, vertical_id: str) -> None:
     key, title, body = PAGES[vertical_id]
-    site = seller_site(title, f"<p>{body}</p>",
-                       nav="<nav><a href='/'>Home</a> <a href='/features'>Features</a> <a href='/pricing'>Pricing"
-                           "</a></nav>",
-                       footer="<footer>Privacy policy. Terms of service. Book a demo. (c) 2026</footer>")
+    site = product_page(title, body)
     analysis, targeting = routed(site, kb)
     assert targeting.verticals[0].id == vertical_id
     chosen = chosen_sections(kb, analysis, targeting)

@@ -7,19 +7,14 @@ new system-of-record data point in its blueprint."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-import yaml
 
 from graph.knowledge import KnowledgeBase
+from tests.support.depth import pack, shared_source_ids, written_for
 from tests.support.routing import SECTIONS, chosen_sections, routed
-from tests.support.seller_pages import seller_site
-from tools.site import SiteSnapshot
+from tests.support.seller_pages import product_page
 
-DATA = Path(__file__).resolve().parents[2] / "graph" / "knowledge" / "data"
-PACK = DATA / "packs" / "depth_dd.yaml"
+PACK = "depth_dd.yaml"
 
 DEEPENED = (
     "roofing_contractors", "electrical_contractors", "fire_protection_contractors",
@@ -62,61 +57,44 @@ PAGES = {
 }
 
 
-def _pack() -> dict[str, list[dict[str, Any]]]:
-    return yaml.safe_load(PACK.read_text(encoding="utf-8"))
 
 
-def _shared_sources() -> set[str]:
-    return {str(s["id"]) for s in yaml.safe_load((DATA / "sources.yaml").read_text(encoding="utf-8"))["sources"]}
-
-
-def _written_for(kb: KnowledgeBase, vertical_id: str) -> list[str]:
-    """Data points written for the market: its ``applies_to.verticals`` names it (not a generic one)."""
-    return [key for key, dp in kb.data_points.items()
-            if vertical_id in dp.applies_to.verticals and not dp.applies_to.any]
-
-
-def _site(title: str, body: str) -> SiteSnapshot:
-    return seller_site(title, f"<p>{body}</p>",
-                       nav="<nav><a href='/'>Home</a> <a href='/features'>Features</a> <a href='/pricing'>Pricing"
-                           "</a></nav>",
-                       footer="<footer>Privacy policy. Terms of service. Book a demo. (c) 2026</footer>")
 
 
 @pytest.mark.parametrize("vertical_id", DEEPENED)
 def test_each_market_has_three_of_its_own_data_points_per_section(kb: KnowledgeBase, vertical_id: str) -> None:
     per_section = {section: 0 for section in SECTIONS}
-    for key in _written_for(kb, vertical_id):
+    for key in written_for(kb, vertical_id):
         per_section[kb.data_points[key].section] += 1
     assert all(count >= 3 for count in per_section.values()), (vertical_id, per_section)
 
 
 @pytest.mark.parametrize("vertical_id", GIVEN_A_TECHNOGRAPHIC)
 def test_thin_technographic_sections_have_three_systems_of_record(kb: KnowledgeBase, vertical_id: str) -> None:
-    technographic = [key for key in _written_for(kb, vertical_id) if kb.data_points[key].section == "technographic"]
+    technographic = [key for key in written_for(kb, vertical_id) if kb.data_points[key].section == "technographic"]
     assert len(technographic) >= 3, (vertical_id, technographic)
 
 
 @pytest.mark.parametrize("vertical_id", DEEPENED + GIVEN_A_SOURCE)
 def test_each_market_has_a_trade_source_of_its_own(kb: KnowledgeBase, vertical_id: str) -> None:
-    shared = _shared_sources()
-    used = {ref.source for key in _written_for(kb, vertical_id) for ref in kb.data_points[key].sources}
+    shared = shared_source_ids()
+    used = {ref.source for key in written_for(kb, vertical_id) for ref in kb.data_points[key].sources}
     own = [sid for sid in used if sid not in shared and kb.sources[sid].kind in MARKET_SOURCE_KINDS
            and vertical_id in kb.sources[sid].verticals]
     assert own, (vertical_id, sorted(used))
 
 
 def test_every_new_source_is_real_and_used() -> None:
-    pack = _pack()
-    keys_using = {str(ref["source"]) for dp in pack["data_points"] for ref in dp["sources"]}
-    for source in pack["sources"]:
+    entries = pack(PACK)
+    keys_using = {str(ref["source"]) for dp in entries["data_points"] for ref in dp["sources"]}
+    for source in entries["sources"]:
         assert source["id"] in keys_using, source["id"]
         assert source["kind"] in MARKET_SOURCE_KINDS and source["verticals"], source["id"]
         assert set(source["verticals"]) <= EVERY_MARKET, source["id"]
 
 
 def test_new_data_points_are_for_these_markets_and_name_their_sources(kb: KnowledgeBase) -> None:
-    for raw in _pack()["data_points"]:
+    for raw in pack(PACK)["data_points"]:
         spec = kb.data_points[str(raw["key"])]
         assert spec.applies_to.verticals and set(spec.applies_to.verticals) <= EVERY_MARKET, spec.key
         assert spec.method and spec.sources and spec.signals, spec.key
@@ -128,7 +106,7 @@ def test_new_data_points_are_for_these_markets_and_name_their_sources(kb: Knowle
 def test_a_software_sellers_blueprint_for_the_market_holds_its_system_of_record(kb: KnowledgeBase,
                                                                                vertical_id: str) -> None:
     title, body, key = PAGES[vertical_id]
-    analysis, targeting = routed(_site(title, body), kb)
+    analysis, targeting = routed(product_page(title, body), kb)
     assert targeting.verticals and targeting.verticals[0].id == vertical_id, [v.id for v in targeting.verticals]
     technographic = [dp.key for dp in chosen_sections(kb, analysis, targeting)["technographic"]]
     assert key in technographic, (vertical_id, technographic)
